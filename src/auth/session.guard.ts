@@ -1,0 +1,66 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { IS_PUBLIC } from '../common/decorators';
+import { DomainError } from '../common/domain-error';
+import { AppRequest, Principal, SESSION_COOKIE } from '../common/request-context';
+import { AppConfig } from '../config/app-config';
+import { SessionsService } from './sessions.service';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Reads the session from `Authorization: Bearer` or the `sid` cookie. */
+export function sessionCredential(request: AppRequest): { token: string; via: Principal['via'] } | null | 'malformed' {
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization);
+    return match ? { token: match[1], via: 'bearer' } : 'malformed';
+  }
+  const cookie = request.cookies?.[SESSION_COOKIE];
+  return cookie ? { token: cookie, via: 'cookie' } : null;
+}
+
+function requestOrigin(request: AppRequest): string | undefined {
+  const origin = request.headers.origin;
+  if (typeof origin === 'string' && origin !== 'null') return origin;
+  const referer = request.headers.referer;
+  if (typeof referer !== 'string') return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Global guard: every route needs a valid session unless marked @Public(). A cookie session that
+ * changes state must come from a trusted origin (CSRF); bearer tokens are exempt, as browsers
+ * never attach them on their own.
+ */
+@Injectable()
+export class SessionGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly sessions: SessionsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const request = context.switchToHttp().getRequest<AppRequest>();
+    const credential = sessionCredential(request);
+    if (credential === 'malformed') throw new DomainError('unauthenticated', 'The Authorization header must be "Bearer <session token>"');
+    if (!credential) throw new DomainError('unauthenticated', 'Sign in first: send the sid cookie or a Bearer session token');
+    const principal = await this.sessions.resolve(credential.token, credential.via);
+    if (!principal) throw new DomainError('unauthenticated', 'The session is invalid or has expired; sign in again');
+    if (principal.via === 'cookie' && !SAFE_METHODS.has(request.method)) this.checkOrigin(request);
+    request.principal = principal;
+    return true;
+  }
+
+  private checkOrigin(request: AppRequest): void {
+    const origin = requestOrigin(request);
+    if (!origin || !this.config.trustedOrigins.includes(origin)) {
+      throw new DomainError('csrf_rejected', 'This request must come from the web app (Origin or Referer not trusted)');
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import { SessionsService } from './auth/sessions.service';
+import { CliModule } from './cli/cli.module';
+import { AppConfig, generateEncryptionKey, loadConfig } from './config/app-config';
+import { ConfigurationError } from './config/environment';
+import { EmbeddedDatabase } from './database/embedded-postgres';
+import { UsersService } from './users/users.service';
+
+const USAGE = `Usage: npm run cli -- <command>
+  keys:generate                      print a new keyId:base64key for ENCRYPTION_KEYS
+  keys:rotate                        re-encrypt every stored secret with the first key of ENCRYPTION_KEYS
+  users:create --email E [--admin]   create (or promote) a user
+  sessions:create --email E          print a session token for that user (last line)`;
+
+class UsageError extends Error {}
+
+type Command = (context: INestApplicationContext, options: Record<string, string | boolean | undefined>) => Promise<void>;
+
+const requireEmail = (options: Record<string, unknown>): string => {
+  const email = options.email;
+  if (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new UsageError('--email must be an email address');
+  return email;
+};
+
+const COMMANDS: Record<string, Command> = {
+  'users:create': async (context, options) => {
+    const { user, created } = await context.get(UsersService).createOrPromote({ email: requireEmail(options), admin: options.admin === true });
+    console.log(`${created ? 'Created' : 'Updated'} user ${user.email} (${user.id}), role ${context.get(UsersService).roleOf(user)}`);
+  },
+  'sessions:create': async (context, options) => {
+    const email = requireEmail(options);
+    const user = await context.get(UsersService).findByEmail(email);
+    if (!user) throw new UsageError(`No user with email ${email}: create one with users:create --email ${email}`);
+    const session = await context.get(SessionsService).create(user.id);
+    console.log(`Session for ${user.email}, valid for ${session.expiresIn} s. Use it as "Authorization: Bearer <token>":`);
+    console.log(session.token);
+  },
+};
+
+async function withContext(config: AppConfig, run: (context: INestApplicationContext) => Promise<void>): Promise<void> {
+  const running = config.databaseUrl ?? EmbeddedDatabase.runningUrl(config.dataDir);
+  const embedded = running ? undefined : new EmbeddedDatabase(config.dataDir);
+  const databaseUrl = running ?? (await embedded!.start());
+  const context = await NestFactory.createApplicationContext(CliModule.forRoot(config, databaseUrl), { logger: ['error', 'warn'] });
+  try {
+    await run(context);
+  } finally {
+    await context.close();
+    await embedded?.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === 'keys:generate') {
+    console.log(generateEncryptionKey());
+    return;
+  }
+  const handler = command ? COMMANDS[command] : undefined;
+  if (!handler) throw new UsageError(command ? `Unknown command ${command}` : 'No command given');
+  const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, admin: { type: 'boolean' } }, strict: true });
+  await withContext(loadConfig(), (context) => handler(context, values));
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
+    else if (error instanceof ConfigurationError) console.error(error.message);
+    else console.error(`Failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

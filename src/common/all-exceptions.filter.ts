@@ -1,0 +1,76 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { EncryptionKeyMissingError } from '../crypto/token-cipher';
+import { DomainError, ErrorBody, ErrorCode } from './domain-error';
+
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  [HttpStatus.BAD_REQUEST]: 'invalid_request',
+  [HttpStatus.UNAUTHORIZED]: 'unauthenticated',
+  [HttpStatus.FORBIDDEN]: 'forbidden',
+  [HttpStatus.NOT_FOUND]: 'not_found',
+  [HttpStatus.METHOD_NOT_ALLOWED]: 'not_found',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'payload_too_large',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'unsupported_media_type',
+  [HttpStatus.TOO_MANY_REQUESTS]: 'rate_limited',
+  [HttpStatus.SERVICE_UNAVAILABLE]: 'service_unavailable',
+};
+
+/** Postgres errors that mean the database is unreachable or shutting down, not that we are wrong. */
+const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006']);
+
+function isDatabaseDown(error: unknown): boolean {
+  const code = (error as { code?: string; driverError?: { code?: string } })?.code ?? (error as { driverError?: { code?: string } })?.driverError?.code;
+  const message = error instanceof Error ? error.message : '';
+  return (code !== undefined && DATABASE_DOWN.has(code)) || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/.test(message);
+}
+
+/** Turns every failure into `{ statusCode, code, message }`, with no internals in the body. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const body = this.toBody(exception);
+    if (body.statusCode === HttpStatus.TOO_MANY_REQUESTS && !reply.getHeader('retry-after')) reply.header('Retry-After', '60');
+    reply.status(body.statusCode).header('cache-control', 'no-store').send(body);
+  }
+
+  toBody(exception: unknown): ErrorBody {
+    if (exception instanceof DomainError) {
+      return { statusCode: exception.status, code: exception.code, message: exception.message };
+    }
+    if (exception instanceof EncryptionKeyMissingError) {
+      this.logger.error({ keyId: exception.keyId }, `Encrypted value sealed with unknown key id ${exception.keyId}`);
+      return { statusCode: 500, code: 'encryption_key_missing', message: 'A stored value was encrypted with a key that is no longer configured' };
+    }
+    if (exception instanceof HttpException) {
+      const statusCode = exception.getStatus();
+      const code = STATUS_CODES[statusCode] ?? (statusCode >= 500 ? 'internal_error' : 'invalid_request');
+      return { statusCode, code, message: this.messageOf(exception, code) };
+    }
+    const fastifyStatus = (exception as { statusCode?: number })?.statusCode;
+    if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
+      // Fastify's own refusals: malformed JSON, oversized bodies, unsupported content types.
+      const code = STATUS_CODES[fastifyStatus] ?? 'invalid_request';
+      return { statusCode: fastifyStatus, code, message: code === 'invalid_request' ? 'The request body is not valid' : this.messageOf(exception, code) };
+    }
+    if (isDatabaseDown(exception)) {
+      this.logger.error({ err: exception }, 'Database unavailable');
+      return { statusCode: 503, code: 'service_unavailable', message: 'The service is temporarily unavailable; try again shortly' };
+    }
+    this.logger.error({ err: exception }, 'Unexpected failure');
+    return { statusCode: 500, code: 'internal_error', message: 'Something went wrong on our side' };
+  }
+
+  private messageOf(exception: unknown, code: ErrorCode): string {
+    if (code === 'not_found') return 'No such route';
+    if (code === 'rate_limited') return 'Too many requests; slow down and retry later';
+    if (code === 'payload_too_large') return 'The request body is too large';
+    if (code === 'unsupported_media_type') return 'Send the body as application/json';
+    const response = exception instanceof HttpException ? exception.getResponse() : undefined;
+    const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+    if (Array.isArray(message)) return String(message[0]);
+    return typeof message === 'string' && message.length < 200 ? message : 'The request is not valid';
+  }
+}

@@ -1,0 +1,48 @@
+import { HttpStatus } from '@nestjs/common';
+
+/** Every machine code an API error can carry, with the HTTP status it maps to. */
+export const ERROR_STATUS = {
+  invalid_request: HttpStatus.BAD_REQUEST,
+  unauthenticated: HttpStatus.UNAUTHORIZED,
+  invalid_id_token: HttpStatus.UNAUTHORIZED,
+  forbidden: HttpStatus.FORBIDDEN,
+  csrf_rejected: HttpStatus.FORBIDDEN,
+  domain_not_allowed: HttpStatus.FORBIDDEN,
+  signup_disabled: HttpStatus.FORBIDDEN,
+  email_not_verified: HttpStatus.FORBIDDEN,
+  missing_scopes: HttpStatus.FORBIDDEN,
+  not_found: HttpStatus.NOT_FOUND,
+  user_not_found: HttpStatus.NOT_FOUND,
+  google_not_linked: HttpStatus.NOT_FOUND,
+  google_reauth_required: HttpStatus.CONFLICT,
+  payload_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
+  unsupported_media_type: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  rate_limited: HttpStatus.TOO_MANY_REQUESTS,
+  internal_error: HttpStatus.INTERNAL_SERVER_ERROR,
+  encryption_key_missing: HttpStatus.INTERNAL_SERVER_ERROR,
+  google_unavailable: HttpStatus.BAD_GATEWAY,
+  service_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** A failure the API reports as `{ statusCode, code, message }`; services throw these, one filter maps them. */
+export class DomainError extends Error {
+  override name = 'DomainError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+}

@@ -1,0 +1,54 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppConfig } from '../config/app-config';
+
+/** Query parameters that carry secrets in OAuth redirects; their values never reach a log line. */
+const SECRET_PARAMS = /([?&](?:code|state|id_token|access_token|refresh_token|token|code_verifier|client_secret)=)[^&#]*/gi;
+
+export function redactUrl(url: string | undefined): string | undefined {
+  return url?.replace(SECRET_PARAMS, '$1[Redacted]');
+}
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.idToken',
+  '*.access_token',
+  '*.refresh_token',
+  '*.id_token',
+  '*.code',
+  '*.state',
+  '*.codeVerifier',
+  '*.password',
+  '*.key',
+];
+
+export function loggerParams(config: AppConfig, stream?: DestinationStream): Params {
+  const options: Params['pinoHttp'] = {
+      level: config.logLevel,
+      transport: config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+      redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
+      genReqId: (request: IncomingMessage) => {
+        const incoming = request.headers['x-request-id'];
+        return typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+      },
+      customLogLevel: (_request: IncomingMessage, response: ServerResponse, error?: Error) =>
+        error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+      serializers: {
+        req: (request: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+          id: request.id,
+          method: request.method,
+          url: redactUrl(request.url),
+        }),
+        res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+      },
+      autoLogging: { ignore: (request: IncomingMessage) => request.url === '/health/live' || request.url === '/metrics' },
+  };
+  return { pinoHttp: stream ? [options, stream] : options };
+}

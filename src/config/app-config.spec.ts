@@ -1,0 +1,89 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from './app-config';
+
+const KEY = 'k1:' + Buffer.alloc(32, 1).toString('base64');
+const dataDir = () => mkdtempSync(join(tmpdir(), 'gl-config-'));
+
+describe('loadConfig', () => {
+  it('applies the SPEC defaults in local mode', () => {
+    const config = loadConfig({ DATA_DIR: dataDir() });
+
+    expect(config.port).toBe(3000);
+    expect(config.publicUrl).toBe('http://localhost:3000');
+    expect(config.frontendUrl).toBe('http://localhost:3000');
+    expect(config.loginFailedUrl).toBe('http://localhost:3000/users/me');
+    expect(config.google.emulator).toBe(true);
+    expect(config.google.callbackUrl).toBe('http://localhost:3000/api/v1/auth/google/callback');
+    expect(config.google.authorizationUrl).toBe('http://localhost:3000/_emulator/google/o/oauth2/v2/auth');
+    expect(config.google.linkPrompt).toBe('consent');
+    expect(config.google.loginPrompt).toBe('select_account');
+    expect(config.stateTtlSeconds).toBe(600);
+    expect(config.sessionTtlSeconds).toBe(86400);
+    expect(config.secureCookies).toBe(false);
+  });
+
+  it('generates local-mode keys once, into DATA_DIR, readable only by the owner', () => {
+    const dir = dataDir();
+    const first = loadConfig({ DATA_DIR: dir });
+    const second = loadConfig({ DATA_DIR: dir });
+
+    expect(second.encryptionKeys[0].key.equals(first.encryptionKeys[0].key)).toBe(true);
+    expect(statSync(join(dir, 'local-secrets.json')).mode & 0o077).toBe(0);
+    expect(readFileSync(join(dir, 'local-secrets.json'), 'utf8')).toContain(first.encryptionKeys[0].id);
+  });
+
+  it('uses Google URLs and both issuer spellings with real credentials', () => {
+    const config = loadConfig({ GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 'secret', ENCRYPTION_KEYS: KEY, DATA_DIR: dataDir() });
+
+    expect(config.google.emulator).toBe(false);
+    expect(config.google.tokenUrl).toBe('https://oauth2.googleapis.com/token');
+    expect(config.google.issuers).toEqual(['https://accounts.google.com', 'accounts.google.com']);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
+    [{ GOOGLE_LINK_PROMPT: 'always' }, /GOOGLE_LINK_PROMPT/],
+    [{ GOOGLE_AUTO_CREATE_USERS: 'yes' }, /GOOGLE_AUTO_CREATE_USERS/],
+    [{ STATE_TTL_SECONDS: '-5' }, /STATE_TTL_SECONDS/],
+    [{ ADMIN_EMAILS: 'root' }, /ADMIN_EMAILS/],
+    [{ LOG_FORMAT: 'xml' }, /LOG_FORMAT/],
+    [{ ENCRYPTION_KEYS: 'k1:short' }, /ENCRYPTION_KEYS/],
+    [{ GOOGLE_CLIENT_ID: 'id' }, /GOOGLE_CLIENT_SECRET/],
+    [{ GOOGLE_CLIENT_SECRET: 'secret' }, /GOOGLE_CLIENT_ID/],
+  ])('refuses %j with one line naming the variable', (env, name) => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(name);
+    try {
+      loadConfig({ DATA_DIR: dataDir(), ...env });
+    } catch (error) {
+      expect((error as Error).message.split('\n')).toHaveLength(1);
+    }
+  });
+
+  it.each([
+    [{ GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 's', ENCRYPTION_KEYS: KEY }, /DATABASE_URL/],
+    [{ DATABASE_URL: 'postgres://db/x', ENCRYPTION_KEYS: KEY }, /GOOGLE_CLIENT_ID/],
+    [{ DATABASE_URL: 'postgres://db/x', GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 's' }, /ENCRYPTION_KEYS/],
+  ])('refuses local-only parts in production: %j', (env, name) => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir(), ...env })).toThrow(name);
+  });
+
+  it('accepts a complete production configuration', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/x',
+      GOOGLE_CLIENT_ID: 'id',
+      GOOGLE_CLIENT_SECRET: 's',
+      ENCRYPTION_KEYS: `${KEY},k0:${Buffer.alloc(32, 2).toString('base64')}`,
+      PUBLIC_URL: 'https://link.example.com',
+      CORS_ORIGINS: 'https://app.example.com',
+    });
+
+    expect(config.encryptionKeys.map((key) => key.id)).toEqual(['k1', 'k0']);
+    expect(config.secureCookies).toBe(true);
+    expect(config.trustedOrigins).toEqual(['https://link.example.com', 'https://app.example.com']);
+  });
+});

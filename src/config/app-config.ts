@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigurationError, Environment, validateEnvironment } from './environment';
+
+export interface EncryptionKeyConfig {
+  id: string;
+  key: Buffer;
+}
+
+export interface GoogleConfig {
+  /** True when the built-in emulator stands in for Google (no client credentials given). */
+  emulator: boolean;
+  clientId: string;
+  clientSecret: string;
+  /** Accepted ID-token audiences: the client id first, then the additional ones. */
+  audiences: string[];
+  callbackUrl: string;
+  authorizationUrl: string;
+  tokenUrl: string;
+  userinfoUrl: string;
+  revokeUrl: string;
+  jwksUrl: string;
+  issuers: string[];
+  calendarApiUrl: string;
+  linkScopes: string[];
+  loginScopes: string[];
+  requiredScopes: string[];
+  linkPrompt: string;
+  loginPrompt: string;
+  allowedDomains: string[];
+  autoCreateUsers: boolean;
+  httpTimeoutMs: number;
+}
+
+/** The validated, typed configuration. Built once, by loadConfig(); nothing else reads the environment. */
+export class AppConfig {
+  readonly production: boolean;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly frontendUrl: string;
+  readonly loginFailedUrl: string;
+  /** The users/me page is served by this service when the front end is the service itself. */
+  readonly servesFrontend: boolean;
+  readonly secureCookies: boolean;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly redisUrl: string | undefined;
+  readonly encryptionKeys: EncryptionKeyConfig[];
+  readonly google: GoogleConfig;
+  readonly adminEmails: string[];
+  readonly stateTtlSeconds: number;
+  readonly sessionTtlSeconds: number;
+  readonly corsOrigins: string[];
+  /** Origins a cookie-authenticated, state-changing request may come from. */
+  readonly trustedOrigins: string[];
+  readonly authRateLimit: number;
+  readonly trustProxy: boolean;
+  readonly logFormat: 'json' | 'pretty';
+  readonly logLevel: string;
+
+  constructor(values: Omit<AppConfig, never>) {
+    Object.assign(this, values);
+    Object.freeze(this);
+  }
+}
+
+export const DEFAULT_LINK_SCOPES = ['openid', 'email', 'profile', 'https://www.googleapis.com/auth/calendar.events.readonly'];
+export const DEFAULT_REQUIRED_SCOPES = ['https://www.googleapis.com/auth/calendar.events.readonly'];
+export const EMULATOR_PATH = '/_emulator/google';
+const EMULATOR_CLIENT_ID = 'google-link-emulator.apps.googleusercontent.com';
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+const origin = (url: string) => new URL(url).origin;
+
+export function parseEncryptionKeys(value: string): EncryptionKeyConfig[] {
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length === 0) throw new ConfigurationError('Invalid configuration: ENCRYPTION_KEYS must list at least one keyId:base64key');
+  const seen = new Set<string>();
+  return entries.map((entry) => {
+    const match = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/=_-]+)$/.exec(entry);
+    const key = match ? Buffer.from(match[2], 'base64') : Buffer.alloc(0);
+    if (!match || key.length !== 32) {
+      throw new ConfigurationError('Invalid configuration: ENCRYPTION_KEYS entries must be keyId:base64key with a 32-byte key');
+    }
+    if (seen.has(match[1])) throw new ConfigurationError(`Invalid configuration: ENCRYPTION_KEYS repeats key id ${match[1]}`);
+    seen.add(match[1]);
+    return { id: match[1], key };
+  });
+}
+
+export function generateEncryptionKey(): string {
+  const id = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}${randomBytes(3).toString('hex')}`;
+  return `${id}:${randomBytes(32).toString('base64')}`;
+}
+
+interface LocalSecrets {
+  encryptionKeys: string;
+  emulatorClientSecret: string;
+}
+
+/** Local mode keeps its generated secrets in DATA_DIR so that a restart can still decrypt. */
+function localSecrets(dataDir: string): LocalSecrets {
+  const file = join(dataDir, 'local-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
+  mkdirSync(dataDir, { recursive: true });
+  const secrets: LocalSecrets = {
+    encryptionKeys: generateEncryptionKey(),
+    emulatorClientSecret: randomBytes(24).toString('base64url'),
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secrets;
+}
+
+function refuseInProduction(env: Environment, what: string, variable: string): void {
+  if (env.NODE_ENV === 'production') {
+    throw new ConfigurationError(`Invalid configuration: ${variable} is required when NODE_ENV=production (${what} is for local use only)`);
+  }
+}
+
+export function loadConfig(raw: Record<string, string | undefined> = process.env): AppConfig {
+  const env = validateEnvironment(raw);
+  const production = env.NODE_ENV === 'production';
+  const port = env.PORT ?? 3000;
+  const publicUrl = trimSlash(env.PUBLIC_URL ?? `http://localhost:${port}`);
+  const frontendUrl = trimSlash(env.FRONTEND_URL ?? publicUrl);
+  const dataDir = resolve(env.DATA_DIR ?? './.data');
+
+  if (!env.DATABASE_URL) refuseInProduction(env, 'the embedded PostgreSQL', 'DATABASE_URL');
+  if (!env.GOOGLE_CLIENT_ID) refuseInProduction(env, 'the Google emulator', 'GOOGLE_CLIENT_ID');
+  if (!env.ENCRYPTION_KEYS) refuseInProduction(env, 'a generated key', 'ENCRYPTION_KEYS');
+
+  const emulator = !env.GOOGLE_CLIENT_ID;
+  const local = emulator || !env.ENCRYPTION_KEYS ? localSecrets(dataDir) : undefined;
+  const encryptionKeys = parseEncryptionKeys(env.ENCRYPTION_KEYS ?? local!.encryptionKeys);
+  const clientId = env.GOOGLE_CLIENT_ID ?? EMULATOR_CLIENT_ID;
+  const emulatorUrl = `${publicUrl}${EMULATOR_PATH}`;
+  const googleUrl = (configured: string | undefined, real: string, emulated: string) =>
+    emulator ? `${emulatorUrl}${emulated}` : (configured ?? real);
+  const issuer = emulator ? emulatorUrl : (env.GOOGLE_ISSUER ?? 'https://accounts.google.com');
+  const corsOrigins = (env.CORS_ORIGINS ?? []).map(origin);
+
+  return new AppConfig({
+    production,
+    port,
+    publicUrl,
+    frontendUrl,
+    loginFailedUrl: trimSlash(env.LOGIN_FAILED_URL ?? `${frontendUrl}/users/me`),
+    servesFrontend: origin(frontendUrl) === origin(publicUrl),
+    secureCookies: publicUrl.startsWith('https:'),
+    databaseUrl: env.DATABASE_URL,
+    dataDir,
+    redisUrl: env.REDIS_URL,
+    encryptionKeys,
+    google: {
+      emulator,
+      clientId,
+      clientSecret: env.GOOGLE_CLIENT_SECRET ?? local!.emulatorClientSecret,
+      audiences: [clientId, ...(env.GOOGLE_ADDITIONAL_CLIENT_IDS ?? [])],
+      callbackUrl: `${publicUrl}/api/v1/auth/google/callback`,
+      authorizationUrl: googleUrl(env.GOOGLE_AUTHORIZATION_URL, 'https://accounts.google.com/o/oauth2/v2/auth', '/o/oauth2/v2/auth'),
+      tokenUrl: googleUrl(env.GOOGLE_TOKEN_URL, 'https://oauth2.googleapis.com/token', '/token'),
+      userinfoUrl: googleUrl(env.GOOGLE_USERINFO_URL, 'https://openidconnect.googleapis.com/v1/userinfo', '/v1/userinfo'),
+      revokeUrl: googleUrl(env.GOOGLE_REVOKE_URL, 'https://oauth2.googleapis.com/revoke', '/revoke'),
+      jwksUrl: googleUrl(env.GOOGLE_JWKS_URL, 'https://www.googleapis.com/oauth2/v3/certs', '/oauth2/v3/certs'),
+      issuers: issuer === 'https://accounts.google.com' || issuer === 'accounts.google.com'
+        ? ['https://accounts.google.com', 'accounts.google.com']
+        : [issuer],
+      calendarApiUrl: trimSlash(googleUrl(env.GOOGLE_CALENDAR_API_URL, 'https://www.googleapis.com/calendar/v3', '/calendar/v3')),
+      linkScopes: env.GOOGLE_LINK_SCOPES ?? DEFAULT_LINK_SCOPES,
+      loginScopes: ['openid', 'email', 'profile'],
+      requiredScopes: env.GOOGLE_REQUIRED_SCOPES ?? DEFAULT_REQUIRED_SCOPES,
+      linkPrompt: env.GOOGLE_LINK_PROMPT ?? 'consent',
+      loginPrompt: env.GOOGLE_LOGIN_PROMPT ?? 'select_account',
+      allowedDomains: (env.GOOGLE_ALLOWED_DOMAINS ?? []).map((domain) => domain.toLowerCase()),
+      autoCreateUsers: env.GOOGLE_AUTO_CREATE_USERS ?? true,
+      httpTimeoutMs: env.GOOGLE_HTTP_TIMEOUT_MS ?? 5000,
+    },
+    adminEmails: (env.ADMIN_EMAILS ?? []).map((email) => email.toLowerCase()),
+    stateTtlSeconds: env.STATE_TTL_SECONDS ?? 600,
+    sessionTtlSeconds: env.SESSION_TTL_SECONDS ?? 86400,
+    corsOrigins,
+    trustedOrigins: [...new Set([origin(publicUrl), origin(frontendUrl), ...corsOrigins])],
+    authRateLimit: env.AUTH_RATE_LIMIT ?? 60,
+    trustProxy: env.TRUST_PROXY ?? false,
+    logFormat: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',
+    logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'warn' : 'info'),
+  });
+}

@@ -1,0 +1,7 @@
+import { Foundation1795582243799 } from './1795582243799-Foundation';
+
+/**
+ * Listed explicitly (no globs), so the same list loads under tsc output, Jest and the TypeORM CLI.
+ * `npm run migration:generate -- Name` writes a new file here: append its class.
+ */
+export const MIGRATIONS = [Foundation1795582243799];

@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { ConfigurationError } from './config/environment';
+import { loadConfig } from './config/app-config';
+import { EmbeddedDatabase } from './database/embedded-postgres';
+import { createApp } from './app.factory';
+
+async function bootstrap(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const embedded = config.databaseUrl ? undefined : new EmbeddedDatabase(config.dataDir);
+  const databaseUrl = config.databaseUrl ?? (await embedded!.start());
+  const app = await createApp(config, databaseUrl);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: finishing in-flight requests, then stopping`);
+    // Fastify stops accepting, lets in-flight requests finish, then Nest closes the pool;
+    // only then does the embedded database stop, so nothing is cut off mid-query.
+    await app.close();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: '0.0.0.0' });
+  console.log(`google-link listening on ${config.publicUrl} (users/me page: ${config.frontendUrl}/users/me, API docs: ${config.publicUrl}/api/docs)`);
+}
+
+void bootstrap().catch((error: unknown) => {
+  console.error(`google-link failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

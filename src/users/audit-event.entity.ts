@@ -1,0 +1,35 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type AuditAction =
+  | 'user.created'
+  | 'session.created'
+  | 'google.linked'
+  | 'google.relinked'
+  | 'google.unlinked'
+  | 'google.reauth_required'
+  | 'google.revocation_failed'
+  | 'google.revoked';
+
+/** An append-only record of who did what; kept when the user is deleted. */
+@Entity('audit_events')
+@Index('audit_events_created_idx', ['createdAt', 'id'])
+@Index('audit_events_user_created_idx', ['userId', 'createdAt', 'id'])
+export class AuditEvent {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  action: AuditAction;
+
+  @Column({ name: 'user_id', type: 'uuid', nullable: true })
+  userId: string | null;
+
+  @Column({ name: 'actor_id', type: 'uuid', nullable: true })
+  actorId: string | null;
+
+  @Column({ name: 'google_user_id', type: 'varchar', length: 255, nullable: true })
+  googleUserId: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

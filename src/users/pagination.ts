@@ -1,0 +1,61 @@
+import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { DomainError } from '../common/domain-error';
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+interface CursorPosition {
+  createdAt: string;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function encodeCursor(position: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString('base64url');
+}
+
+/** Cursors are opaque to clients; anything we did not issue is a 400, never a 500. */
+export function decodeCursor(cursor: string): CursorPosition {
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(decoded) && decoded.length === 2) {
+      const [createdAt, id] = decoded as unknown[];
+      if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string' && UUID.test(id)) {
+        return { createdAt, id };
+      }
+    }
+  } catch {
+    // falls through to the 400 below
+  }
+  throw new DomainError('invalid_request', 'cursor is not a cursor this service issued');
+}
+
+/** Newest first, keyset pagination on (created_at, id): no OFFSET, so deep pages stay cheap. */
+export async function pageQuery<T extends ObjectLiteral & { createdAt: Date; id: string }>(
+  query: SelectQueryBuilder<T>,
+  alias: string,
+  page: PageRequest,
+): Promise<Page<T>> {
+  if (page.cursor) {
+    const position = decodeCursor(page.cursor);
+    query.andWhere(`(${alias}.created_at, ${alias}.id) < (:cursorCreatedAt, :cursorId)`, {
+      cursorCreatedAt: position.createdAt,
+      cursorId: position.id,
+    });
+  }
+  const rows = await query
+    .orderBy(`${alias}.created_at`, 'DESC')
+    .addOrderBy(`${alias}.id`, 'DESC')
+    .take(page.limit + 1)
+    .getMany();
+  const items = rows.slice(0, page.limit);
+  return { items, nextCursor: rows.length > page.limit ? encodeCursor(items[items.length - 1]) : null };
+}
