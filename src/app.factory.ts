@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyFormBody from '@fastify/formbody';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -32,6 +33,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, options:
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
   await app.register(fastifyCookie);
+  await app.register(fastifyFormBody);
   setupSwagger(app, config);
   return app;
 }
