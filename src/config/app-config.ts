@@ -56,6 +56,7 @@ export class AppConfig {
   readonly trustedOrigins: string[];
   readonly authRateLimit: number;
   readonly trustProxy: boolean;
+  readonly revocationRetrySeconds: number;
   readonly logFormat: 'json' | 'pretty';
   readonly logLevel: string;
 
@@ -184,6 +185,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     trustedOrigins: [...new Set([origin(publicUrl), origin(frontendUrl), ...corsOrigins])],
     authRateLimit: env.AUTH_RATE_LIMIT ?? 60,
     trustProxy: env.TRUST_PROXY ?? false,
+    revocationRetrySeconds: env.REVOCATION_RETRY_SECONDS ?? 30,
     logFormat: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'warn' : 'info'),
   });

@@ -131,6 +131,10 @@ export class Environment {
   @IsOptional() @Transform(toBoolean) @IsBoolean()
   TRUST_PROXY?: boolean;
 
+  /** Not in the SPEC table: how soon a failed revocation at Google is retried (doubling after each failure). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3600)
+  REVOCATION_RETRY_SECONDS?: number;
+
   @IsOptional() @IsIn(['json', 'pretty'])
   LOG_FORMAT?: string;
 

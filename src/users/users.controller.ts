@@ -1,8 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CurrentPrincipal } from '../common/decorators';
 import type { Principal } from '../common/request-context';
+import { GoogleLinksService } from './google-links.service';
 import { UserProfilesService } from './user-profiles.service';
 import { UserView } from './user.view';
 
@@ -11,7 +12,10 @@ import { UserView } from './user.view';
 @ApiCookieAuth()
 @Controller('api/v1/users/me')
 export class UsersController {
-  constructor(private readonly profiles: UserProfilesService) {}
+  constructor(
+    private readonly profiles: UserProfilesService,
+    private readonly links: GoogleLinksService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'The signed-in user and the status of their Google link' })
@@ -19,5 +23,14 @@ export class UsersController {
   @ApiErrors(401)
   me(@CurrentPrincipal() principal: Principal): Promise<UserView> {
     return this.profiles.view(principal.userId);
+  }
+
+  @Delete('google')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Disconnect my Google account: revoke the grant at Google and delete the link' })
+  @ApiNoContentResponse()
+  @ApiErrors(401, 'google_not_linked', 'csrf_rejected')
+  unlinkGoogle(@CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.links.unlink(principal.userId, principal.userId);
   }
 }

@@ -1,16 +1,22 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { GoogleModule } from '../google/google.module';
+import { AdminController } from './admin.controller';
 import { AuditEvent } from './audit-event.entity';
 import { AuditService } from './audit.service';
+import { GoogleLinksService } from './google-links.service';
+import { GoogleOAuth2User } from './google-oauth2-user.entity';
+import { GoogleRevocation } from './google-revocation.entity';
+import { GoogleRevocationsService } from './google-revocations.service';
 import { UserProfilesService } from './user-profiles.service';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, AuditEvent])],
-  controllers: [UsersController],
-  providers: [UsersService, AuditService, UserProfilesService],
-  exports: [UsersService, AuditService, UserProfilesService],
+  imports: [TypeOrmModule.forFeature([User, AuditEvent, GoogleOAuth2User, GoogleRevocation]), GoogleModule],
+  controllers: [UsersController, AdminController],
+  providers: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleRevocationsService],
+  exports: [UsersService, AuditService, UserProfilesService, GoogleLinksService],
 })
 export class UsersModule {}

@@ -1,0 +1,94 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { GoogleIdTokenVerifier } from '../google/google-id-token.verifier';
+import { GoogleOAuthClient } from '../google/google-oauth.client';
+import { MetricsService } from '../metrics/metrics.service';
+import { GoogleLinksService, LinkRefusedError } from '../users/google-links.service';
+import { missingScopes, parseScopes } from '../users/google-scopes';
+import { CallbackResult, GoogleGrant } from './oauth-flow';
+import { ConsumedState } from './oauth-states.service';
+
+export type LinkOutcome =
+  | 'success'
+  | 'access_denied'
+  | 'invalid_state'
+  | 'missing_scopes'
+  | 'google_account_in_use'
+  | 'no_offline_access'
+  | 'google_error';
+
+/** Completes a link callback: identity, scopes, then the stored link. Always an outcome, never a throw. */
+@Injectable()
+export class LinkCallbackService {
+  private readonly logger = new Logger(LinkCallbackService.name);
+
+  constructor(
+    private readonly links: GoogleLinksService,
+    private readonly idTokens: GoogleIdTokenVerifier,
+    private readonly oauth: GoogleOAuthClient,
+    private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async complete(state: ConsumedState, result: CallbackResult): Promise<LinkOutcome> {
+    const outcome = await this.outcomeOf(state, result);
+    this.metrics.linkOutcome(outcome);
+    return outcome;
+  }
+
+  private async outcomeOf(state: ConsumedState, result: CallbackResult): Promise<LinkOutcome> {
+    if (result.kind === 'denied') return 'access_denied';
+    if (result.kind !== 'grant') {
+      if (result.kind === 'failed') this.logger.warn(`Google code exchange failed: ${(result.error as Error)?.message}`);
+      return 'google_error';
+    }
+    const { grant } = result;
+    const userId = state.userId!;
+    try {
+      const identity = await this.identify(grant, state.nonce);
+      const holder = await this.links.holderOf(identity.sub);
+      // Never revoke here: Google keeps one grant per account and client, shared with the holder's link.
+      if (holder && holder !== userId) return 'google_account_in_use';
+      if (missingScopes(parseScopes(grant.scope), this.config.google.requiredScopes).length > 0) {
+        if (!holder) await this.revokeQuietly(grant);
+        return 'missing_scopes';
+      }
+      await this.links.save({
+        userId,
+        googleUserId: identity.sub,
+        email: identity.email,
+        accessToken: grant.accessToken,
+        refreshToken: grant.refreshToken,
+        expiresIn: grant.expiresIn,
+        scope: grant.scope,
+      });
+      return 'success';
+    } catch (error) {
+      if (error instanceof LinkRefusedError) {
+        if (error.reason === 'no_offline_access') await this.revokeQuietly(grant);
+        return error.reason;
+      }
+      this.logger.warn(`Linking failed: ${(error as Error).message}`);
+      return 'google_error';
+    }
+  }
+
+  /** The Google account behind the grant: the ID token when openid was granted, else userinfo. */
+  private async identify(grant: GoogleGrant, nonce: string): Promise<{ sub: string; email: string }> {
+    if (grant.idToken) {
+      const identity = await this.idTokens.verify(grant.idToken, { nonce });
+      return { sub: identity.sub, email: identity.email };
+    }
+    const info = await this.oauth.userInfo(grant.accessToken);
+    if (!info.email) throw new Error('userinfo returned no email');
+    return { sub: info.sub, email: info.email };
+  }
+
+  private async revokeQuietly(grant: GoogleGrant): Promise<void> {
+    try {
+      await this.oauth.revoke(grant.refreshToken ?? grant.accessToken);
+    } catch (error) {
+      this.logger.warn(`Could not revoke a refused grant at Google: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+const BASE = 'http://next.invalid';
+
+/**
+ * A `next` that can only lead back into the web app: a relative path (`/…`), never `//host`,
+ * a scheme, a backslash, a control character, or an encoded form of those. Anything else: null.
+ */
+export function safeNextPath(next: unknown): string | null {
+  if (typeof next !== 'string' || next.length === 0 || next.length > 512) return null;
+  if (!next.startsWith('/') || next.startsWith('//')) return null;
+  let decoded = next;
+  try {
+    for (let round = 0; round < 3; round += 1) decoded = decodeURIComponent(decoded);
+  } catch {
+    return null;
+  }
+  if (/[\\\u0000-\u001f\u007f]/.test(next) || /[\\\u0000-\u001f\u007f]/.test(decoded) || decoded.startsWith('//')) return null;
+  const url = new URL(next, BASE);
+  if (url.origin !== BASE) return null;
+  return `${url.pathname}${url.search}${url.hash}`;
+}

@@ -1,0 +1,36 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+
+const strictBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50, example: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number from 1 to 100' })
+  @Min(1, { message: 'limit must be a whole number from 1 to 100' })
+  @Max(100, { message: 'limit must be a whole number from 1 to 100' })
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page (opaque)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class AdminUsersQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'Only users with (true) or without (false) a linked Google account', enum: ['true', 'false'] })
+  @IsOptional()
+  @Transform(strictBoolean)
+  @IsBoolean({ message: 'linked must be true or false' })
+  linked?: boolean;
+}
+
+export class AuditEventsQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid', example: '6f1c2a7e-3b4d-4c5e-8f90-1a2b3c4d5e6f' })
+  @IsOptional()
+  @IsUUID('all', { message: 'userId must be a UUID' })
+  userId?: string;
+}

@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, FindOptionsSelect, QueryFailedError, Repository } from 'typeorm';
+import { DomainError } from '../common/domain-error';
+import { AuditService } from './audit.service';
+import { GoogleOAuth2User } from './google-oauth2-user.entity';
+import { GoogleRevocationsService } from './google-revocations.service';
+import { User } from './user.entity';
+
+export interface NewLink {
+  userId: string;
+  googleUserId: string;
+  email: string;
+  accessToken: string;
+  /** Absent when Google sent none (a re-consent): the stored one for the same account is kept. */
+  refreshToken: string | undefined;
+  expiresIn: number;
+  scope: string;
+}
+
+export type LinkRefusal = 'google_account_in_use' | 'no_offline_access';
+
+export class LinkRefusedError extends Error {
+  override name = 'LinkRefusedError';
+  constructor(readonly reason: LinkRefusal) {
+    super(reason);
+  }
+}
+
+/** The non-secret columns: what views and lists read, so they never decrypt a token. */
+export const LINK_SUMMARY_COLUMNS: FindOptionsSelect<GoogleOAuth2User> = {
+  userId: true,
+  googleUserId: true,
+  email: true,
+  oauthScope: true,
+  status: true,
+  createdAt: true,
+};
+
+const isUniqueViolation = (error: unknown) => error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505';
+
+/** Stores, replaces and removes Google links; every change is one transaction with its audit event. */
+@Injectable()
+export class GoogleLinksService {
+  constructor(
+    @InjectRepository(GoogleOAuth2User) private readonly links: Repository<GoogleOAuth2User>,
+    private readonly audit: AuditService,
+    private readonly revocations: GoogleRevocationsService,
+  ) {}
+
+  findSummary(userId: string): Promise<GoogleOAuth2User | null> {
+    return this.links.findOne({ where: { userId }, select: LINK_SUMMARY_COLUMNS });
+  }
+
+  /** The user id holding a Google account, if any. */
+  async holderOf(googleUserId: string): Promise<string | null> {
+    const link = await this.links.findOne({ where: { googleUserId }, select: { userId: true } });
+    return link?.userId ?? null;
+  }
+
+  /**
+   * Links (or re-links) a Google account. A previous link to a different Google account is
+   * replaced and its grant queued for revocation at Google, all in one transaction.
+   */
+  async save(link: NewLink): Promise<'linked' | 'relinked'> {
+    let revocationId: string | undefined;
+    try {
+      const outcome = await this.links.manager.transaction(async (manager) => {
+        // Serialises link changes per user: the user row is the lock.
+        await manager.createQueryBuilder(User, 'user').setLock('pessimistic_write').where('user.id = :id', { id: link.userId }).getOneOrFail();
+        const holder = await manager.findOne(GoogleOAuth2User, { where: { googleUserId: link.googleUserId }, select: { userId: true } });
+        if (holder && holder.userId !== link.userId) throw new LinkRefusedError('google_account_in_use');
+        const previous = await manager.findOne(GoogleOAuth2User, { where: { userId: link.userId } });
+        const sameAccount = previous?.googleUserId === link.googleUserId;
+        const refreshToken = link.refreshToken ?? (sameAccount ? previous.refreshToken : undefined);
+        if (!refreshToken) throw new LinkRefusedError('no_offline_access');
+        if (previous) {
+          if (!sameAccount) revocationId = await this.revocations.enqueue(manager, { token: previous.refreshToken, googleUserId: previous.googleUserId, userId: link.userId });
+          await manager.delete(GoogleOAuth2User, { id: previous.id });
+        }
+        await manager.insert(GoogleOAuth2User, {
+          userId: link.userId,
+          googleUserId: link.googleUserId,
+          email: link.email.toLowerCase(),
+          accessToken: link.accessToken,
+          refreshToken,
+          accessTokenExpiresAt: new Date(Date.now() + link.expiresIn * 1000),
+          oauthScope: link.scope,
+          status: 'active',
+        });
+        const action = previous ? 'google.relinked' : 'google.linked';
+        await this.audit.record({ action, userId: link.userId, googleUserId: link.googleUserId }, manager);
+        return previous ? 'relinked' : 'linked';
+      });
+      return outcome;
+    } catch (error) {
+      // Two users linking one Google account at once: the unique index lets exactly one win.
+      if (isUniqueViolation(error)) throw new LinkRefusedError('google_account_in_use');
+      throw error;
+    } finally {
+      if (revocationId) await this.revocations.attempt(revocationId);
+    }
+  }
+
+  /**
+   * Removes the link and revokes its grant at Google. The link is gone even when Google cannot be
+   * reached: the revocation then stays in the outbox and is retried.
+   */
+  async unlink(userId: string, actorId: string): Promise<void> {
+    const revocationId = await this.links.manager.transaction(async (manager: EntityManager) => {
+      const link = await manager.findOne(GoogleOAuth2User, { where: { userId }, lock: { mode: 'pessimistic_write' } });
+      if (!link) throw new DomainError('google_not_linked', 'No Google account is linked');
+      const id = await this.revocations.enqueue(manager, { token: link.refreshToken, googleUserId: link.googleUserId, userId });
+      await manager.delete(GoogleOAuth2User, { id: link.id });
+      await this.audit.record({ action: 'google.unlinked', userId, actorId, googleUserId: link.googleUserId }, manager);
+      return id;
+    });
+    await this.revocations.attempt(revocationId);
+  }
+}

@@ -1,0 +1,52 @@
+import { Column, CreateDateColumn, Entity, JoinColumn, OneToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { encryptedColumn } from '../crypto/encrypted-column.transformer';
+import { User } from './user.entity';
+
+export type GoogleLinkStatus = 'active' | 'needs_reauth';
+
+/**
+ * A user's linked Google account and the delegated tokens for it. The token columns hold
+ * AES-256-GCM envelopes (see src/crypto); never filter a query on them.
+ */
+@Entity('google_oauth2_users')
+export class GoogleOAuth2User {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  /** Unique through the one-to-one relation: a user has at most one link. */
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId: string;
+
+  @OneToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id' })
+  user?: User;
+
+  /** The Google account's `sub`: one Google account links to one user at most. */
+  @Column({ name: 'google_user_id', type: 'varchar', length: 255, unique: true })
+  googleUserId: string;
+
+  @Column({ type: 'varchar', length: 320 })
+  email: string;
+
+  @Column({ name: 'access_token', type: 'text', transformer: encryptedColumn('google_oauth2_users.access_token') })
+  accessToken: string;
+
+  @Column({ name: 'refresh_token', type: 'text', transformer: encryptedColumn('google_oauth2_users.refresh_token') })
+  refreshToken: string;
+
+  @Column({ name: 'access_token_expires_at', type: 'timestamptz' })
+  accessTokenExpiresAt: Date;
+
+  /** The granted scopes, space-separated, as Google reports them. */
+  @Column({ name: 'oauth_scope', type: 'text' })
+  oauthScope: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'active' })
+  status: GoogleLinkStatus;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,34 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { encryptedColumn } from '../crypto/encrypted-column.transformer';
+
+/**
+ * An outbox of grants to revoke at Google: written in the same transaction that deletes a link,
+ * so a revocation that fails (Google unreachable, a crash) is retried until it succeeds.
+ */
+@Entity('google_revocations')
+@Index('google_revocations_due_idx', ['nextAttemptAt'])
+export class GoogleRevocation {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text', transformer: encryptedColumn('google_revocations.token') })
+  token: string;
+
+  @Column({ name: 'google_user_id', type: 'varchar', length: 255 })
+  googleUserId: string;
+
+  @Column({ name: 'user_id', type: 'uuid', nullable: true })
+  userId: string | null;
+
+  @Column({ type: 'int', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz' })
+  nextAttemptAt: Date;
+
+  @Column({ name: 'last_error', type: 'varchar', length: 200, nullable: true })
+  lastError: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,0 +1,89 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { GoogleRejectedError } from '../google/google-errors';
+import { GoogleOAuthClient } from '../google/google-oauth.client';
+import { GoogleRevocation } from './google-revocation.entity';
+
+const MAX_BACKOFF_SECONDS = 3600;
+const BATCH = 20;
+
+/**
+ * Revokes grants at Google through an outbox: `enqueue` writes inside the caller's transaction,
+ * `attempt` tries right after commit, and a timer on every instance retries what is due
+ * (claimed with SKIP LOCKED, so instances never send the same one twice at once).
+ */
+@Injectable()
+export class GoogleRevocationsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(GoogleRevocationsService.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    @InjectRepository(GoogleRevocation) private readonly revocations: Repository<GoogleRevocation>,
+    private readonly oauth: GoogleOAuthClient,
+    private readonly config: AppConfig,
+  ) {}
+
+  async enqueue(manager: EntityManager, revocation: { token: string; googleUserId: string; userId: string | null }): Promise<string> {
+    const { identifiers } = await manager.insert(GoogleRevocation, {
+      ...revocation,
+      nextAttemptAt: new Date(Date.now() + this.config.revocationRetrySeconds * 1000),
+    });
+    return identifiers[0].id as string;
+  }
+
+  /** Tries one revocation now; on failure it stays queued for the timer. Never throws. */
+  async attempt(id: string): Promise<boolean> {
+    const revocation = await this.revocations.findOneBy({ id });
+    return revocation ? this.send(revocation) : true;
+  }
+
+  async retryDue(): Promise<number> {
+    const claimed: Array<{ id: string }> = await this.revocations.query(
+      `UPDATE google_revocations SET next_attempt_at = now() + interval '5 minutes'
+        WHERE id IN (SELECT id FROM google_revocations WHERE next_attempt_at <= now()
+                      ORDER BY next_attempt_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+        RETURNING id`,
+    );
+    let done = 0;
+    for (const { id } of claimed) if (await this.attempt(id)) done += 1;
+    return done;
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.retryDue()
+        .then(() => undefined)
+        .catch((error: unknown) => this.logger.warn(`Revocation retry pass failed: ${(error as Error).message}`))
+        .finally(() => (this.running = undefined));
+    }, this.config.revocationRetrySeconds * 1000);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async send(revocation: GoogleRevocation): Promise<boolean> {
+    try {
+      await this.oauth.revoke(revocation.token);
+    } catch (error) {
+      // Google refusing the token (already revoked or expired) means there is nothing left to revoke.
+      if (!(error instanceof GoogleRejectedError)) {
+        const attempts = revocation.attempts + 1;
+        const delay = Math.min(this.config.revocationRetrySeconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS);
+        await this.revocations.update(
+          { id: revocation.id },
+          { attempts, nextAttemptAt: new Date(Date.now() + delay * 1000), lastError: (error as Error).message.slice(0, 200) },
+        );
+        this.logger.warn({ googleUserId: revocation.googleUserId, attempts }, `Revocation at Google failed; retrying in ${delay} s`);
+        return false;
+      }
+    }
+    await this.revocations.delete({ id: revocation.id });
+    return true;
+  }
+}
