@@ -21,7 +21,8 @@ export class AuditService {
     await repository.insert({
       action: event.action,
       userId: event.userId,
-      actorId: event.actorId ?? event.userId,
+      // No actorId means the user acted themselves; null means the system did.
+      actorId: event.actorId === undefined ? event.userId : event.actorId,
       googleUserId: event.googleUserId ?? null,
     });
   }

@@ -4,6 +4,7 @@ import { GoogleModule } from '../google/google.module';
 import { AdminController } from './admin.controller';
 import { AuditEvent } from './audit-event.entity';
 import { AuditService } from './audit.service';
+import { GoogleAccessTokensService } from './google-access-tokens.service';
 import { GoogleLinksService } from './google-links.service';
 import { GoogleOAuth2User } from './google-oauth2-user.entity';
 import { GoogleRevocation } from './google-revocation.entity';
@@ -16,7 +17,7 @@ import { UsersService } from './users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([User, AuditEvent, GoogleOAuth2User, GoogleRevocation]), GoogleModule],
   controllers: [UsersController, AdminController],
-  providers: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleRevocationsService],
-  exports: [UsersService, AuditService, UserProfilesService, GoogleLinksService],
+  providers: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleRevocationsService, GoogleAccessTokensService],
+  exports: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleAccessTokensService],
 })
 export class UsersModule {}

@@ -334,7 +334,7 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
       const reply = await ada.browser.delete('/api/v1/users/me/google');
 
       expect(reply.status).toBe(204);
-      expect(google.requests('revoke').map((request) => request.form.token)).toEqual([link.refreshToken]);
+      expect(google.requests('revoke').map((request: { form: Record<string, string> }) => request.form.token)).toEqual([link.refreshToken]);
       expect(google.isLive(link.refreshToken)).toBe(false);
       expect(await storedLink(app, ada.user.id)).toBeNull();
       expect((await auditActions(app, ada.user.id)).at(-1)).toMatchObject({ action: 'google.unlinked', actor_id: ada.user.id });

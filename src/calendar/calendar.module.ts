@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { GoogleModule } from '../google/google.module';
+import { UsersModule } from '../users/users.module';
+import { OutOfOfficeController } from './out-of-office.controller';
+import { OutOfOfficeService } from './out-of-office.service';
+
+/** Uses the link: out-of-office events from the linked account's primary calendar. */
+@Module({
+  imports: [UsersModule, GoogleModule],
+  controllers: [OutOfOfficeController],
+  providers: [OutOfOfficeService],
+})
+export class CalendarModule {}
