@@ -6,6 +6,8 @@ import { SessionsService } from './auth/sessions.service';
 import { CliModule } from './cli/cli.module';
 import { AppConfig, generateEncryptionKey, loadConfig } from './config/app-config';
 import { ConfigurationError } from './config/environment';
+import { KeyRing } from './crypto/key-ring';
+import { KeyRotationService } from './crypto/key-rotation.service';
 import { EmbeddedDatabase } from './database/embedded-postgres';
 import { UsersService } from './users/users.service';
 
@@ -26,6 +28,16 @@ const requireEmail = (options: Record<string, unknown>): string => {
 };
 
 const COMMANDS: Record<string, Command> = {
+  'keys:rotate': async (context) => {
+    const rotation = context.get(KeyRotationService);
+    const report = await rotation.rotate();
+    for (const { table, column, keyId, count } of report.unreadable) {
+      console.error(`${count} value(s) in ${table}.${column} are sealed with key id "${keyId}", which ENCRYPTION_KEYS does not have`);
+    }
+    if (report.skipped) console.log(`${report.skipped} value(s) changed while rotating and were left alone; run keys:rotate again to finish`);
+    console.log(`Re-encrypted ${report.reencrypted} value(s) with key ${context.get(KeyRing).primaryKeyId}`);
+    if (report.unreadable.length) process.exitCode = 1;
+  },
   'users:create': async (context, options) => {
     const { user, created } = await context.get(UsersService).createOrPromote({ email: requireEmail(options), admin: options.admin === true });
     console.log(`${created ? 'Created' : 'Updated'} user ${user.email} (${user.id}), role ${context.get(UsersService).roleOf(user)}`);
@@ -66,7 +78,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
     else if (error instanceof ConfigurationError) console.error(error.message);

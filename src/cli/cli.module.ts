@@ -4,6 +4,7 @@ import { AuthModule } from '../auth/auth.module';
 import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { CryptoModule } from '../crypto/crypto.module';
+import { KeyRotationService } from '../crypto/key-rotation.service';
 import { dataSourceOptions } from '../database/data-source.options';
 import { UsersModule } from '../users/users.module';
 
@@ -20,6 +21,7 @@ export class CliModule {
         UsersModule,
         AuthModule,
       ],
+      providers: [KeyRotationService],
     };
   }
 }

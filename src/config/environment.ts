@@ -16,6 +16,7 @@ import {
 
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 const PROMPTS = ['consent', 'select_account', 'none', ''];
+const EMPTY_ALLOWED = new Set(['GOOGLE_LINK_PROMPT', 'GOOGLE_LOGIN_PROMPT']);
 
 const toBoolean = ({ value }: { value: unknown }) => {
   if (value === undefined || value === '') return undefined;
@@ -153,7 +154,10 @@ function describe(error: ValidationError): string {
 
 /** Validates the raw environment; throws one line naming the first bad variable. */
 export function validateEnvironment(raw: Record<string, string | undefined>): Environment {
-  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
+  // An empty variable counts as unset (VAR= in a compose file), except where empty has a meaning.
+  const present = Object.fromEntries(
+    Object.entries(raw).filter(([name, value]) => value !== undefined && (value !== '' || EMPTY_ALLOWED.has(name))),
+  );
   const environment = plainToInstance(Environment, present, { exposeDefaultValues: true });
   const errors = validateSync(environment, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) throw new ConfigurationError(`Invalid configuration: ${describe(errors[0])}`);

@@ -16,9 +16,15 @@ function keyRing(): KeyRing {
   return installedKeyRing;
 }
 
+export interface EncryptedColumnTransformer extends ValueTransformer {
+  /** The `table.column` bound into every value; key rotation finds encrypted columns by it. */
+  readonly encryptionContext: string;
+}
+
 /** A transformer sealing a text column; `context` (table.column) is bound into every value. */
-export function encryptedColumn(context: string): ValueTransformer {
+export function encryptedColumn(context: string): EncryptedColumnTransformer {
   return {
+    encryptionContext: context,
     to: (value: string | null | undefined) => (value == null ? value : keyRing().encrypt(value, context)),
     from: (value: string | null) => (value == null ? value : keyRing().decrypt(value, context)),
   };

@@ -1,0 +1,77 @@
+import { runCli } from '../support/cli';
+import { HttpClient } from '../support/http-client';
+import { uniqueEmail } from '../support/sessions';
+import { spawnService, startTestApp, TEST_ENCRYPTION_KEY, TestApp } from '../support/test-app';
+
+describe('operator commands and start-up (e2e)', () => {
+  let app: TestApp;
+  const cliEnv = () => ({ DATABASE_URL: app.database.url, ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY, DATA_DIR: app.env.DATA_DIR, GOOGLE_CLIENT_ID: 'cli', GOOGLE_CLIENT_SECRET: 'cli' });
+
+  beforeAll(async () => {
+    app = await startTestApp({ ADMIN_EMAILS: '' });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('keys:generate prints a keyId:base64 32-byte key', async () => {
+    const result = await runCli(['keys:generate'], {});
+
+    expect(result.code).toBe(0);
+    const [id, key] = result.lastLine.split(':');
+    expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(Buffer.from(key, 'base64')).toHaveLength(32);
+  });
+
+  it('users:create --admin then sessions:create gives a token that works as a Bearer', async () => {
+    const email = uniqueEmail('operator');
+
+    const created = await runCli(['users:create', '--email', email, '--admin'], cliEnv());
+    const session = await runCli(['sessions:create', '--email', email], cliEnv());
+
+    expect(created.code).toBe(0);
+    expect(session.code).toBe(0);
+    expect(session.lastLine).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const me = await new HttpClient(app.url, { authorization: `Bearer ${session.lastLine}` }).get('/api/v1/users/me');
+    expect(me.json()).toMatchObject({ email, role: 'admin' });
+  });
+
+  it('users:create promotes an existing user', async () => {
+    const email = uniqueEmail('promote');
+    await runCli(['users:create', '--email', email], cliEnv());
+
+    const promoted = await runCli(['users:create', '--email', email, '--admin'], cliEnv());
+
+    expect(promoted.stdout).toContain('role admin');
+    const rows = await app.database.query<{ role: string }>('SELECT role FROM users WHERE email = $1', [email]);
+    expect(rows).toEqual([{ role: 'admin' }]);
+  });
+
+  it.each([
+    [['sessions:create', '--email', 'nobody-here@example.com'], /No user with email/],
+    [['users:create', '--email', 'not-an-email'], /--email/],
+    [['users:create'], /--email/],
+    [['teleport'], /Unknown command/],
+    [['users:create', '--email', 'a@b.c', '--bogus'], /bogus/],
+  ])('refuses %j with a clear message and a non-zero exit', async (args, message) => {
+    const result = await runCli(args, cliEnv());
+
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ GOOGLE_CLIENT_ID: 'only-the-id' }, 'GOOGLE_CLIENT_SECRET'],
+    [{ ENCRYPTION_KEYS: 'k1:tooshort' }, 'ENCRYPTION_KEYS'],
+    [{ NODE_ENV: 'production', GOOGLE_CLIENT_ID: 'a', GOOGLE_CLIENT_SECRET: 'b', DATABASE_URL: '' }, 'DATABASE_URL'],
+  ])('refuses to start with %j, printing one line that names %s', async (env, variable) => {
+    const { logs, exited } = spawnService({ PATH: process.env.PATH ?? '', DATA_DIR: app.env.DATA_DIR, DATABASE_URL: app.database.url, ...env });
+
+    const code = await exited;
+
+    expect(code).toBe(1);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toContain(variable);
+  });
+});
