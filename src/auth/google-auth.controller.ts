@@ -47,7 +47,7 @@ export class GoogleAuthController {
   @ApiOkResponse({ type: AuthorizationUrlResponse })
   @ApiErrors(401, 'rate_limited')
   async startLink(@CurrentPrincipal() principal: Principal, @Req() request: AppRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<AuthorizationUrlResponse> {
-    const url = await this.authorization.authorizationUrl(request, this.bindBrowser(request, reply), {
+    const url = await this.authorization.authorizationUrl(this.bindBrowser(request, reply), {
       purpose: 'link',
       userId: principal.userId,
       loginHint: principal.email,
@@ -63,7 +63,7 @@ export class GoogleAuthController {
   @ApiFoundResponse({ description: "Redirect to Google's consent screen" })
   @ApiErrors('rate_limited')
   async startSignIn(@Query('next') next: unknown, @Req() request: AppRequest, @Res() reply: FastifyReply): Promise<void> {
-    const url = await this.authorization.authorizationUrl(request, this.bindBrowser(request, reply), {
+    const url = await this.authorization.authorizationUrl(this.bindBrowser(request, reply), {
       purpose: 'login',
       userId: null,
       nextPath: safeNextPath(next),

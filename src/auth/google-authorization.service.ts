@@ -24,7 +24,7 @@ export class GoogleAuthorizationService {
     private readonly config: AppConfig,
   ) {}
 
-  authorizationUrl(request: object, browserSecret: string, start: StartOptions): Promise<string> {
+  authorizationUrl(browserSecret: string, start: StartOptions): Promise<string> {
     const link = start.purpose === 'link';
     const google = this.config.google;
     const prompt = link ? google.linkPrompt : google.loginPrompt;
@@ -45,7 +45,9 @@ export class GoogleAuthorizationService {
       attempt.fail = () => reject(new Error('The Google strategy refused to start an authorization request'));
       attempt.success = attempt.fail;
       attempt.pass = attempt.fail;
-      attempt.authenticate(request as never, options);
+      // A blank request: passport-oauth2 treats any `code` or `error` in the query as a callback,
+      // and nothing from the start request belongs in the authorization request anyway.
+      attempt.authenticate({ query: {}, body: {} } as never, options);
     });
   }
 }

@@ -6,6 +6,7 @@ import { ConfigModule } from '../config/config.module';
 import { CryptoModule } from '../crypto/crypto.module';
 import { KeyRotationService } from '../crypto/key-rotation.service';
 import { dataSourceOptions } from '../database/data-source.options';
+import { MetricsModule } from '../metrics/metrics.module';
 import { UsersModule } from '../users/users.module';
 
 /** What the operator commands need: the database and the services, no HTTP. */
@@ -17,6 +18,7 @@ export class CliModule {
       imports: [
         ConfigModule.forRoot(config),
         CryptoModule,
+        MetricsModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), migrationsRun: true, logging: false }),
         UsersModule,
         AuthModule,
