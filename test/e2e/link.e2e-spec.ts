@@ -78,6 +78,8 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
 
       expect(reply.status).toBe(302);
       expect(reply.location).toBe(`${app.url}/users/me?google_link=success`);
+      expect(reply.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(reply.headers.get('cache-control')).toBe('no-store');
       const me = (await ada.browser.get('/api/v1/users/me')).json();
       expect(me.googleAccount).toEqual({
         googleUserId: expect.stringMatching(/^\d+$/),
