@@ -9,9 +9,11 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { dataSourceOptions } from './database/data-source.options';
+import { EmulatorModule } from './emulator/emulator.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { UsersModule } from './users/users.module';
+import { WebModule } from './web/web.module';
 
 @Module({})
 export class AppModule {
@@ -28,6 +30,10 @@ export class AppModule {
         AuthModule,
         CalendarModule,
         HealthModule,
+        // The built-in Google exists only in local mode; config refuses local mode in production.
+        ...(config.google.emulator && !config.production ? [EmulatorModule] : []),
+        // The users/me page, when the front end is this service (FRONTEND_URL's origin is PUBLIC_URL's).
+        ...(config.servesFrontend ? [WebModule] : []),
       ],
     };
   }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { ConfigurationError } from './config/environment';
 import { loadConfig } from './config/app-config';
 import { EmbeddedDatabase } from './database/embedded-postgres';
@@ -15,6 +16,8 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  // Until the app's pino logger takes over, Nest's logger writes the same one-JSON-object-a-line format.
+  Logger.overrideLogger(new ConsoleLogger({ json: config.logFormat === 'json', colors: config.logFormat === 'pretty' }));
   const embedded = config.databaseUrl ? undefined : new EmbeddedDatabase(config.dataDir);
   const databaseUrl = config.databaseUrl ?? (await embedded!.start());
   const app = await createApp(config, databaseUrl);
@@ -22,7 +25,7 @@ async function bootstrap(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: finishing in-flight requests, then stopping`);
+    new Logger('Bootstrap').log(`${signal}: finishing in-flight requests, then stopping`);
     // Fastify stops accepting, lets in-flight requests finish, then Nest closes the pool;
     // only then does the embedded database stop, so nothing is cut off mid-query.
     await app.close();
@@ -32,7 +35,7 @@ async function bootstrap(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: '0.0.0.0' });
-  console.log(`google-link listening on ${config.publicUrl} (users/me page: ${config.frontendUrl}/users/me, API docs: ${config.publicUrl}/api/docs)`);
+  new Logger('Bootstrap').log(`google-link listening on ${config.publicUrl} (users/me page: ${config.frontendUrl}/users/me, API docs: ${config.publicUrl}/api/docs)`);
 }
 
 void bootstrap().catch((error: unknown) => {

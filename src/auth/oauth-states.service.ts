@@ -66,14 +66,13 @@ export class OAuthStatesService {
   async consume(token: unknown, browserSecret: string | undefined, sessionUserId: string | null): Promise<ConsumedState | RejectedState> {
     if (typeof token !== 'string' || token === '') return { purpose: null, problem: 'missing' };
     if (!TOKEN_PATTERN.test(token)) return { purpose: null, problem: 'unknown' };
-    const result = await this.states
-      .createQueryBuilder()
-      .delete()
-      .from(OAuthState)
-      .where('state_hash = :hash', { hash: sha256(token) })
-      .returning(['purpose', 'user_id', 'browser_hash', 'code_verifier', 'nonce', 'next_path', 'expires_at'])
-      .execute();
-    const row = (result.raw as Array<Record<string, unknown>>)[0];
+    // For DELETE, TypeORM's postgres driver answers [rows, affected].
+    const [rows]: [Array<Record<string, unknown>>, number] = await this.states.query(
+      `DELETE FROM oauth_states WHERE state_hash = $1
+       RETURNING purpose, user_id, browser_hash, code_verifier, nonce, next_path, expires_at`,
+      [sha256(token)],
+    );
+    const row = rows[0];
     if (!row) return { purpose: null, problem: 'unknown' };
     const purpose = row.purpose as OAuthPurpose;
     if ((row.expires_at as Date).getTime() <= Date.now()) return { purpose, problem: 'expired' };

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from '../config/app-config';
@@ -29,15 +30,17 @@ export const REDACTED_PATHS = [
   '*.key',
 ];
 
+/** A caller's X-Request-Id when it is sane, else a fresh UUID; Fastify hands it to every log line of the request. */
+export function requestId(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+}
+
 export function loggerParams(config: AppConfig, stream?: DestinationStream): Params {
   const options: Params['pinoHttp'] = {
       level: config.logLevel,
       transport: config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
       redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
-      genReqId: (request: IncomingMessage) => {
-        const incoming = request.headers['x-request-id'];
-        return typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-      },
       customLogLevel: (_request: IncomingMessage, response: ServerResponse, error?: Error) =>
         error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
       serializers: {
@@ -50,5 +53,6 @@ export function loggerParams(config: AppConfig, stream?: DestinationStream): Par
       },
       autoLogging: { ignore: (request: IncomingMessage) => request.url === '/health/live' || request.url === '/metrics' },
   };
-  return { pinoHttp: stream ? [options, stream] : options };
+  // nestjs-pino's default route pattern ('{/*splat}') matches nothing under Nest 12's Fastify adapter.
+  return { pinoHttp: stream ? [options, stream] : options, forRoutes: [{ path: '/{*splat}', method: RequestMethod.ALL }] };
 }

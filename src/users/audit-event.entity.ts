@@ -30,6 +30,7 @@ export class AuditEvent {
   @Column({ name: 'google_user_id', type: 'varchar', length: 255, nullable: true })
   googleUserId: string | null;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  /** Millisecond precision, so the keyset cursor (a JS Date) names a row exactly. */
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 }

@@ -41,7 +41,8 @@ export class GoogleRevocationsService implements OnApplicationBootstrap, OnAppli
   }
 
   async retryDue(): Promise<number> {
-    const claimed: Array<{ id: string }> = await this.revocations.query(
+    // For UPDATE, TypeORM's postgres driver answers [rows, affected].
+    const [claimed]: [Array<{ id: string }>, number] = await this.revocations.query(
       `UPDATE google_revocations SET next_attempt_at = now() + interval '5 minutes'
         WHERE id IN (SELECT id FROM google_revocations WHERE next_attempt_at <= now()
                       ORDER BY next_attempt_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)

@@ -1,8 +1,9 @@
-import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { Role } from '../common/request-context';
 
 @Entity('users')
 @Check('users_email_lowercase', `"email" = lower("email")`)
+@Index('users_created_idx', ['createdAt', 'id'])
 export class User {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -21,7 +22,8 @@ export class User {
   @Column({ name: 'google_sub', type: 'varchar', length: 255, nullable: true, unique: true })
   googleSub: string | null;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  /** Millisecond precision, so the keyset cursor (a JS Date) names a row exactly. */
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })

@@ -1,0 +1,52 @@
+import { PendingAuthorization } from './emulator-authorization';
+import { renderChooserPage, renderConsentPage, renderErrorPage } from './emulator-pages';
+
+const XSS = '"><script>alert(1)</script>';
+
+const pending = (overrides: Partial<PendingAuthorization['request']> = {}): PendingAuthorization => ({
+  id: 'request-id',
+  email: 'ada@example.com',
+  expiresAt: Date.now() + 60_000,
+  request: {
+    clientId: 'client-1',
+    redirectUri: 'https://app.test/callback',
+    scopes: ['openid', 'email', 'https://www.googleapis.com/auth/calendar.events.readonly'],
+    codeChallenge: 'x'.repeat(43),
+    offline: true,
+    prompts: [],
+    includeGrantedScopes: false,
+    ...overrides,
+  },
+});
+
+describe('emulator pages', () => {
+  it('escapes every reflected value', () => {
+    const pages = [
+      renderChooserPage(pending({ loginHint: XSS, clientId: XSS }), '/signin'),
+      renderConsentPage(pending({ clientId: XSS, scopes: ['openid', XSS] }), '/consent'),
+      renderErrorPage(XSS, XSS),
+    ];
+
+    for (const html of pages) {
+      expect(html).not.toContain('<script>');
+      expect(html).toContain('&#34;&#62;&#60;script&#62;');
+    }
+  });
+
+  it('lists every scope: basic ones checked and disabled, the others checked and free to untick', () => {
+    const html = renderConsentPage(pending(), '/consent');
+
+    expect(html).toMatch(/value="openid" checked disabled>/);
+    expect(html).toMatch(/value="email" checked disabled>/);
+    expect(html).toContain('value="https://www.googleapis.com/auth/calendar.events.readonly" checked>');
+    expect(html).toContain('Google emulator — local mode');
+  });
+
+  it('prefills the chooser from login_hint and labels its inputs', () => {
+    const html = renderChooserPage(pending({ loginHint: 'ada@example.com' }), '/signin');
+
+    expect(html).toContain('value="ada@example.com"');
+    expect(html).toContain('<label for="email">');
+    expect(html).toContain('<label for="name">');
+  });
+});

@@ -1,0 +1,113 @@
+import type { PendingAuthorization } from './emulator-authorization';
+import { BASIC_SCOPES } from './emulator.types';
+
+/** Every reflected value goes through this: the pages echo login_hint, scopes and client ids. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"'`=]/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+const AUTH = 'https://www.googleapis.com/auth/';
+const SCOPE_LABELS: Record<string, string> = {
+  openid: 'Associate you with your personal info on Google',
+  email: 'See your primary Google Account email address',
+  profile: "See your personal info, including any personal info you've made publicly available",
+  [`${AUTH}userinfo.email`]: 'See your primary Google Account email address',
+  [`${AUTH}userinfo.profile`]: "See your personal info, including any personal info you've made publicly available",
+  [`${AUTH}calendar.events.readonly`]: 'View events on all your calendars',
+  [`${AUTH}calendar.readonly`]: 'See and download any calendar you can access using your Google Calendar',
+  [`${AUTH}calendar.events`]: 'View and edit events on all your calendars',
+  [`${AUTH}calendar`]: 'See, edit, share, and permanently delete all the calendars you can access using Google Calendar',
+};
+
+const STYLE = `
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:flex;flex-direction:column;align-items:center;background:#f0f4f9;color:#1f1f1f;font:16px/1.5 Roboto,"Segoe UI",Arial,sans-serif}
+.banner{width:100%;padding:.5rem 1rem;background:#fef7e0;color:#3c2c00;border-bottom:1px solid #f9ab00;text-align:center;font-size:.875rem}
+main{width:min(100% - 2rem,28rem);margin:2.5rem 0;padding:2.25rem 2.5rem;background:#fff;border-radius:28px;box-shadow:0 1px 3px rgba(60,64,67,.3)}
+.logo{font-size:1.5rem;font-weight:500;letter-spacing:-.5px}
+.logo span:nth-child(1),.logo span:nth-child(4){color:#1a56c4}.logo span:nth-child(2),.logo span:nth-child(6){color:#c5221f}
+.logo span:nth-child(3){color:#b06000}.logo span:nth-child(5){color:#137333}
+h1{font-size:1.75rem;font-weight:400;margin:.75rem 0 .5rem}
+p,.muted{color:#444746}.muted{font-size:.875rem}
+label{display:block;font-weight:500;margin:1rem 0 .25rem}
+input[type=email],input[type=text]{width:100%;padding:.8rem 1rem;font:inherit;color:#1f1f1f;border:1px solid #747775;border-radius:4px}
+fieldset{border:0;padding:0;margin:0}legend{font-weight:500}
+ul{list-style:none;padding:0;margin:1rem 0}
+li{display:flex;gap:.75rem;align-items:flex-start;padding:.75rem 0;border-top:1px solid #e3e3e3}
+li label{margin:0;font-weight:400}
+li input{margin-top:.3rem;width:1.1rem;height:1.1rem;flex:none}
+code{display:block;font-size:.75rem;color:#444746;word-break:break-all}
+.account{display:inline-block;padding:.25rem .75rem;border:1px solid #747775;border-radius:1rem;font-size:.875rem}
+.actions{display:flex;justify-content:flex-end;gap:1rem;margin-top:1.5rem}
+button{font:inherit;font-weight:500;padding:.6rem 1.5rem;border-radius:20px;cursor:pointer}
+.primary{background:#0b57d0;color:#fff;border:1px solid #0b57d0}.primary:hover{background:#0842a0}
+.secondary{background:#fff;color:#0b57d0;border:1px solid #747775}.secondary:hover{background:#f0f4f9}
+.error{color:#b3261e;font-weight:500}
+:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
+`;
+
+const LOGO = '<div class="logo" aria-label="Google"><span>G</span><span>o</span><span>o</span><span>g</span><span>l</span><span>e</span></div>';
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)} – Google emulator</title><style>${STYLE}</style></head>
+<body><div class="banner" role="note"><strong>Google emulator — local mode.</strong> No real Google account is used.</div>
+<main>${LOGO}${body}</main></body></html>`;
+}
+
+export function renderErrorPage(error: string, description: string): string {
+  return page(
+    'Error',
+    `<h1>Access blocked: this request is invalid</h1>
+<p class="error">Error 400: ${escapeHtml(error)}</p>
+<p>${escapeHtml(description)}</p>
+<p class="muted">The app sent a request the emulator refuses, as Google would. Go back to the app and start again.</p>`,
+  );
+}
+
+/** The account chooser: any email will do. */
+export function renderChooserPage(pending: PendingAuthorization, action: string, problem?: string, typed?: { email?: string; name?: string }): string {
+  const email = typed?.email ?? pending.request.loginHint ?? '';
+  return page(
+    'Choose an account',
+    `<h1>Sign in</h1>
+<p>to continue to <strong>${escapeHtml(pending.request.clientId)}</strong></p>
+<form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="request" value="${escapeHtml(pending.id)}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" required autocomplete="email" autofocus value="${escapeHtml(email)}"${problem ? ' aria-describedby="problem" aria-invalid="true"' : ''}>
+${problem ? `<p id="problem" class="error" role="alert">${escapeHtml(problem)}</p>` : ''}
+<label for="name">Name <span class="muted">(optional)</span></label>
+<input id="name" name="name" type="text" autocomplete="name" maxlength="100" value="${escapeHtml(typed?.name ?? '')}">
+<div class="actions"><button class="primary" type="submit">Next</button></div>
+</form>`,
+  );
+}
+
+/** Granular consent: openid/email/profile are always granted; every other scope can be unticked. */
+export function renderConsentPage(pending: PendingAuthorization, action: string): string {
+  const items = pending.request.scopes
+    .map((scope, index) => {
+      const basic = BASIC_SCOPES.includes(scope);
+      const id = `scope-${index}`;
+      return `<li><input type="checkbox" id="${id}" name="scope" value="${escapeHtml(scope)}" checked${basic ? ' disabled' : ''}>
+<label for="${id}">${escapeHtml(SCOPE_LABELS[scope] ?? scope)}<code>${escapeHtml(scope)}</code></label></li>`;
+    })
+    .join('\n');
+  return page(
+    'Consent',
+    `<h1>${escapeHtml(pending.request.clientId)} wants access to your Google Account</h1>
+<p><span class="account">${escapeHtml(pending.email ?? '')}</span></p>
+<form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="request" value="${escapeHtml(pending.id)}">
+<fieldset><legend>Select what the app can access</legend>
+<ul>${items}</ul></fieldset>
+<p class="muted">Ticked items are shared. Basic sign-in information is always shared.</p>
+<div class="actions">
+<button class="secondary" type="submit" name="action" value="cancel">Cancel</button>
+<button class="primary" type="submit" name="action" value="allow">Allow</button>
+</div>
+</form>`,
+  );
+}

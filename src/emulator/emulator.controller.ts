@@ -1,0 +1,123 @@
+import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../common/decorators';
+import { EMULATOR_PATH } from '../config/app-config';
+import { isEmail } from './emulator-account';
+import { renderChooserPage, renderConsentPage, renderErrorPage } from './emulator-pages';
+import { EmulatorResponse, Params } from './emulator.types';
+import { GoogleEmulator } from './google-emulator';
+
+const first = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
+const all = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item) => typeof item === 'string') : typeof value === 'string' ? [value] : []);
+const params = (source: unknown): Params =>
+  Object.fromEntries(Object.entries(typeof source === 'object' && source !== null ? source : {}).map(([name, value]) => [name, first(value)]));
+
+const EXPIRED = 'This sign-in request has expired or was already used. Go back to the app and start again.';
+
+/**
+ * The built-in Google (local mode only; EmulatorModule is never loaded with real credentials or in
+ * production): the HTML account chooser and consent screen around the shared protocol core.
+ */
+@ApiExcludeController()
+@Public()
+@Controller(EMULATOR_PATH.slice(1))
+export class EmulatorController {
+  constructor(private readonly emulator: GoogleEmulator) {}
+
+  @Get('o/oauth2/v2/auth')
+  authorize(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const outcome = this.emulator.authorize(params(request.query));
+    if (outcome.kind === 'error-page') return this.html(reply, 400, renderErrorPage(outcome.error, outcome.description));
+    if (outcome.kind === 'redirect') return this.redirect(reply, 302, outcome.location);
+    const pending = this.emulator.authorization.park(outcome.request);
+    this.html(reply, 200, renderChooserPage(pending, `${EMULATOR_PATH}/signin`));
+  }
+
+  @Post('signin')
+  chooseAccount(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const form = params(request.body);
+    const pending = this.emulator.authorization.pending(form.request);
+    if (!pending) return this.html(reply, 400, renderErrorPage('invalid_request', EXPIRED));
+    const email = form.email?.trim().toLowerCase() ?? '';
+    const name = form.name?.trim().slice(0, 100);
+    if (!isEmail(email)) {
+      return this.html(reply, 400, renderChooserPage(pending, `${EMULATOR_PATH}/signin`, 'Enter a valid email address', { email, name }));
+    }
+    pending.email = email;
+    pending.name = name || undefined;
+    // Post/redirect/get: reloading the consent page does not resubmit the chooser.
+    this.redirect(reply, 303, `${EMULATOR_PATH}/consent?request=${encodeURIComponent(pending.id)}`);
+  }
+
+  @Get('consent')
+  consentPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const pending = this.emulator.authorization.pending(params(request.query).request);
+    if (!pending?.email) return this.html(reply, 400, renderErrorPage('invalid_request', EXPIRED));
+    this.html(reply, 200, renderConsentPage(pending, `${EMULATOR_PATH}/consent`), new URL(pending.request.redirectUri).origin);
+  }
+
+  @Post('consent')
+  consent(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const form = params(body);
+    const pending = this.emulator.authorization.pending(form.request);
+    if (!pending?.email) return this.html(reply, 400, renderErrorPage('invalid_request', EXPIRED));
+    // Only the pending record decides where the browser goes: nothing in the form can change the redirect URI.
+    const location = this.emulator.authorization.decidePending(pending.id, {
+      email: pending.email,
+      name: pending.name,
+      cancel: form.action !== 'allow',
+      grantScopes: all(body.scope),
+    });
+    if (!location) return this.html(reply, 400, renderErrorPage('invalid_request', EXPIRED));
+    this.redirect(reply, 302, location);
+  }
+
+  @Post('token')
+  token(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    this.send(reply, this.emulator.token(params(request.body), request.headers.authorization));
+  }
+
+  @Get(['v1/userinfo', 'oauth2/v3/userinfo'])
+  userinfo(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    this.send(reply, this.emulator.userinfo(request.headers.authorization));
+  }
+
+  @Post('revoke')
+  revoke(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    this.send(reply, this.emulator.revoke({ ...params(request.query), ...params(request.body) }));
+  }
+
+  @Get('oauth2/v3/certs')
+  jwks(@Res() reply: FastifyReply): void {
+    this.send(reply, this.emulator.jwks());
+  }
+
+  @Get('calendar/v3/calendars/:calendarId/events')
+  events(@Param('calendarId') calendarId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    this.send(reply, this.emulator.events(request.headers.authorization, calendarId, params(request.query)));
+  }
+
+  private send(reply: FastifyReply, response: EmulatorResponse): void {
+    reply.status(response.status).headers(response.headers ?? {}).type('application/json; charset=utf-8').send(JSON.stringify(response.body));
+  }
+
+  private redirect(reply: FastifyReply, status: 302 | 303, location: string): void {
+    reply.status(status).header('location', location).header('cache-control', 'no-store').send();
+  }
+
+  /** `formTarget`: the consent form's answer redirects there, and browsers hold redirects to form-action too. */
+  private html(reply: FastifyReply, status: number, body: string, formTarget?: string): void {
+    const formAction = ["'self'", ...(formTarget ? [formTarget] : [])].join(' ');
+    reply
+      .status(status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('x-frame-options', 'DENY')
+      .header('referrer-policy', 'no-referrer')
+      .header('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`)
+      .send(body);
+  }
+}

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { TestDatabase } from '../support/database';
+import { ROOT } from '../support/test-app';
+
+function typeorm(args: string[], databaseUrl: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules/typeorm/cli.js'), ...args, '-d', join(ROOT, 'dist/ormconfig.js')], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, ENCRYPTION_KEYS: 'm:' + Buffer.alloc(32).toString('base64'), GOOGLE_CLIENT_ID: 'x', GOOGLE_CLIENT_SECRET: 'y' },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('migrations (e2e, through ormconfig.ts)', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await TestDatabase.create();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('run on an empty database, then match the entities exactly (no pending schema change)', async () => {
+    const run = await typeorm(['migration:run'], database.url);
+    const check = await typeorm(['migration:generate', '--check', '--dryrun', 'src/database/migrations/Drift'], database.url);
+
+    expect(run.code).toBe(0);
+    expect(check.output).toMatch(/No changes in database schema were found/);
+    expect(check.code).toBe(0);
+  });
+
+  it('revert every migration and apply them again', async () => {
+    const [{ count }] = await database.query<{ count: string }>('SELECT count(*) FROM migrations');
+    for (let index = 0; index < Number(count); index += 1) {
+      const revert = await typeorm(['migration:revert'], database.url);
+      expect(revert.code).toBe(0);
+    }
+    expect(await database.query(`SELECT 1 FROM information_schema.tables WHERE table_name = 'users'`)).toHaveLength(0);
+
+    const again = await typeorm(['migration:run'], database.url);
+
+    expect(again.code).toBe(0);
+    expect(await database.query(`SELECT 1 FROM information_schema.tables WHERE table_name = 'google_oauth2_users'`)).toHaveLength(1);
+  });
+});
