@@ -77,7 +77,9 @@ export class OAuthStatesService {
     const purpose = row.purpose as OAuthPurpose;
     if ((row.expires_at as Date).getTime() <= Date.now()) return { purpose, problem: 'expired' };
     if (!browserSecret || !sha256(browserSecret).equals(row.browser_hash as Buffer)) return { purpose, problem: 'other_browser' };
-    if (purpose === 'link' && row.user_id !== sessionUserId) return { purpose, problem: 'other_user' };
+    // The binding cookie proves the browser; a session on it must be the user who started the link.
+    // (No session is fine: a web app on another origin may authenticate its API calls with Bearer tokens.)
+    if (purpose === 'link' && sessionUserId !== null && row.user_id !== sessionUserId) return { purpose, problem: 'other_user' };
     return {
       purpose,
       userId: row.user_id as string | null,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, FindOptionsSelect, Repository } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
 import { GoogleRejectedError, GoogleUnavailableError } from '../google/google-errors';
@@ -12,6 +12,8 @@ import { missingScopes, parseScopes } from './google-scopes';
 
 /** An access token is refreshed when it expires within this margin. */
 export const REFRESH_MARGIN_MS = 60_000;
+
+const USABLE_COLUMNS: FindOptionsSelect<GoogleOAuth2User> = { id: true, userId: true, accessToken: true, accessTokenExpiresAt: true, oauthScope: true, status: true };
 
 const unavailable = () => new DomainError('google_unavailable', 'Google could not be reached; try again shortly');
 
@@ -34,7 +36,8 @@ export class GoogleAccessTokensService {
 
   /** A token valid for at least the refresh margin; `force` refreshes even a fresh-looking one (Google said 401). */
   async accessToken(userId: string, options: { force?: boolean; staleToken?: string } = {}): Promise<string> {
-    const link = await this.links.findOne({ where: { userId } });
+    // The hot path reads (and decrypts) only the access token; the refresh token stays sealed.
+    const link = await this.links.findOne({ where: { userId }, select: USABLE_COLUMNS });
     this.checkUsable(link);
     if (!options.force && !this.expiring(link!)) return link!.accessToken;
     const pending = this.inFlight.get(userId);

@@ -178,6 +178,17 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
       expect(await storedLink(app, mallory.user.id)).toBeNull();
     });
 
+    it('accepts the callback in the starting browser without a session cookie (an app using Bearer tokens)', async () => {
+      const ada = await person(app);
+      const callbackUrl = await google.consent(await startLink(ada), { email: ada.user.email });
+      ada.browser.cookies.delete('sid');
+
+      const reply = await ada.browser.get(callbackUrl);
+
+      expect(linkOutcome(reply).link).toBe('success');
+      expect(await storedLink(app, ada.user.id)).not.toBeNull();
+    });
+
     it.each([
       ['missing', ''],
       ['unknown', `state=${'A'.repeat(43)}&`],
