@@ -13,6 +13,7 @@ import { ApiErrors } from '../common/api-errors.decorator';
 import { CurrentPrincipal, Public } from '../common/decorators';
 import type { AppRequest, Principal } from '../common/request-context';
 import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 import { AuthorizationUrlResponse, SessionTokenResponse, TokenExchangeRequest } from './auth.dto';
 import { GoogleAuthorizationService } from './google-authorization.service';
 import { GoogleCallbackGuard } from './google-callback.guard';
@@ -34,6 +35,7 @@ export class GoogleAuthController {
     private readonly authorization: GoogleAuthorizationService,
     private readonly linkCallback: LinkCallbackService,
     private readonly login: GoogleLoginService,
+    private readonly metrics: MetricsService,
     private readonly config: AppConfig,
   ) {}
 
@@ -105,6 +107,8 @@ export class GoogleAuthController {
 
     if (!isConsumed(flow.state)) {
       const purpose = flow.state.purpose ?? (flow.sessionUserId ? 'link' : 'login');
+      if (purpose === 'link') this.metrics.linkOutcome('invalid_state');
+      else this.metrics.loginOutcome('invalid_state');
       return purpose === 'link' ? linkPage('invalid_state') : loginFailed('invalid_state');
     }
     const result = request.oauthResult ?? { kind: 'skipped' as const };
