@@ -124,7 +124,7 @@ function showOutcomeFromUrl() {
 const DAY_MS = 86_400_000;
 const linkedAtFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'long', timeStyle: 'short' });
 const allDayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
-const timedFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+const timedFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', hour: 'numeric', minute: '2-digit' });
 const monthFormat = (timeZone) => new Intl.DateTimeFormat(undefined, { month: 'short', timeZone });
 const dayFormat = (timeZone) => new Intl.DateTimeFormat(undefined, { day: 'numeric', timeZone });
 
@@ -215,11 +215,10 @@ function renderLink(account) {
   );
 
   show($('ooo'));
-  if (needsReauth) {
-    showOooError('Google access expired or was revoked', 'Reconnect your Google account to see your out-of-office events.', { reconnect: true });
-  } else {
-    void loadOutOfOffice();
-  }
+  // Needing a reconnect, the calendar cannot be read: say so once, the Reconnect button is just above.
+  for (const id of ['ooo-loading', 'ooo-list', 'ooo-empty', 'ooo-error']) show($(id), false);
+  show($('ooo-paused'), needsReauth);
+  if (!needsReauth) void loadOutOfOffice();
 }
 
 function showOooError(title, text, actions) {
@@ -382,7 +381,7 @@ async function signOut() {
   const reply = await api('POST', '/auth/logout');
   if (reply.status === 204 || reply.status === 401) {
     renderSignedOut();
-    notify('You are signed out', '', 'info');
+    notify('You have been signed out', 'Your session in this browser has ended.', 'info');
     $('sign-in').focus();
     return;
   }

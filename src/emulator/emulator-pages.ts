@@ -27,7 +27,7 @@ main{width:min(100% - 2rem,28rem);margin:2.5rem 0;padding:2.25rem 2.5rem;backgro
 .logo{font-size:1.5rem;font-weight:500;letter-spacing:-.5px}
 .logo span:nth-child(1),.logo span:nth-child(4){color:#1a56c4}.logo span:nth-child(2),.logo span:nth-child(6){color:#c5221f}
 .logo span:nth-child(3){color:#b06000}.logo span:nth-child(5){color:#137333}
-h1{font-size:1.75rem;font-weight:400;margin:.75rem 0 .5rem}
+h1{font-size:1.75rem;font-weight:400;margin:.75rem 0 .5rem;overflow-wrap:anywhere}
 p,.muted{color:#444746}.muted{font-size:.875rem}
 label{display:block;font-weight:500;margin:1rem 0 .25rem}
 input[type=email],input[type=text]{width:100%;padding:.8rem 1rem;font:inherit;color:#1f1f1f;border:1px solid #747775;border-radius:4px}

@@ -1,97 +1,122 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import playwright from 'playwright-core';
-import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import type { Browser, ConsoleMessage, Page } from 'playwright-core';
+import { storedLink } from '../support/google-flows';
 import { uniqueEmail } from '../support/sessions';
 import { ROOT, startTestApp, TestApp } from '../support/test-app';
 
 // A person in a real Chromium, clicking through the users/me page and the built-in Google emulator
-// (local mode: no GOOGLE_CLIENT_ID). Each step asserts what the person sees and leaves a screenshot.
+// (local mode: no GOOGLE_CLIENT_ID). Each step asserts what the person sees and leaves a screenshot
+// in test-output/screenshots. The steps run in order, as one visit.
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const SCREENSHOTS = join(ROOT, 'test-output/screenshots');
 const STEP_TIMEOUT_MS = 60_000;
 const UI_TIMEOUT_MS = 10_000;
+const DESKTOP = { width: 1024, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const OUT_OF_OFFICE = '/api/v1/users/me/google/out-of-office';
 
 const hasChromium = existsSync(CHROMIUM);
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
 
 if (!hasChromium && !inCi) {
-  console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+  console.warn(`Browser tests SKIPPED: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
 }
 
-/** In CI a missing Chromium fails the suite; locally the suite is skipped with the warning above. */
+/** In CI a missing Chromium fails the suite (beforeAll throws); locally the suite is skipped with the warning above. */
 const describeBrowser = hasChromium || inCi ? describe : describe.skip;
 
 describeBrowser('the users/me page in a real browser, against the Google emulator (e2e)', () => {
   let testApp: TestApp;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
-  const problems: string[] = [];
   const email = uniqueEmail('ada');
-  const otherGoogleEmail = uniqueEmail('other');
+  /** Script errors, CSP violations and failed requests nobody expected. */
+  const problems: string[] = [];
+  /** Failed API calls (path and status) that the current step provokes on purpose. */
+  let expectedFailures: Array<{ path: string; status: number }> = [];
 
   beforeAll(async () => {
     if (!hasChromium) throw new Error(`Chromium is required for the browser tests in CI and is missing at ${CHROMIUM}: apt-get install -y chromium`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     testApp = await startTestApp(); // no GOOGLE_CLIENT_ID: local mode, the built-in emulator
     browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    context = await browser.newContext({ baseURL: testApp.url, locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1024, height: 900 } });
+    const context = await browser.newContext({ baseURL: testApp.url, locale: 'en-US', timezoneId: 'UTC', viewport: DESKTOP });
     // Injected by the browser itself, so the page's own CSP does not apply to this listener.
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => {
-        console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline'} in ${event.sourceFile}:${event.lineNumber}`);
-      });
+    await context.addInitScript({
+      content: `document.addEventListener('securitypolicyviolation', (event) => {
+        console.error('CSP violation: ' + event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' in ' + event.sourceFile + ':' + event.lineNumber);
+      });`,
     });
     page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
-      if (message.type() === 'error' && !expectedSignedOutCheck(message)) problems.push(`console error: ${message.text()} (${message.location().url})`);
+      if (message.type() === 'error' && !expected(message)) problems.push(`console error: ${message.text()} (${message.location().url})`);
     });
   }, STEP_TIMEOUT_MS);
 
   afterAll(async () => {
-    console.log(testApp?.logs.slice(-40).join('\n'));
     await browser?.close();
     await testApp?.close();
   });
 
   afterEach(() => {
-    // Every step: no script error, no CSP violation, no failed request the page did not expect.
-    expect(problems).toEqual([]);
+    // After every step: no script error, no CSP violation, no failed request the page did not expect.
+    expect(problems.splice(0)).toEqual([]);
+    expectedFailures = [];
   });
 
-  /** Chromium logs every non-2xx fetch; the one the page expects is "who am I?" answering 401 when signed out. */
-  function expectedSignedOutCheck(message: ConsoleMessage): boolean {
-    return message.location().url === `${testApp.url}/api/v1/users/me` && /status of 401/.test(message.text());
+  /**
+   * Chromium logs every non-2xx fetch as a console error. Expected: "who am I?" answering 401 while
+   * signed out, and whatever the current step provokes.
+   */
+  function expected(message: ConsoleMessage): boolean {
+    const failed = /status of (\d{3})/.exec(message.text());
+    if (!failed) return false;
+    const url = new URL(message.location().url);
+    const statusCode = Number(failed[1]);
+    if (url.pathname === '/api/v1/users/me' && statusCode === 401) return true;
+    return expectedFailures.some((failure) => failure.path === url.pathname && failure.status === statusCode);
   }
 
-  const screenshot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const screenshot = (name: string, fullPage = true) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
   const status = () => page.getByRole('status');
   const alert = () => page.getByRole('alert');
   const linkPill = () => page.locator('#link-pill');
-  const signedOutHeading = () => page.getByRole('heading', { name: 'You are signed out' });
+  const signedOutHeading = () => page.getByRole('heading', { name: 'Sign in to continue' });
+  const events = () => page.getByRole('list', { name: 'Upcoming out-of-office' });
+  const oooSection = () => page.getByRole('region', { name: 'Upcoming out-of-office' });
 
   async function backOnUsersMe(): Promise<void> {
     await page.waitForURL((url) => url.pathname === '/users/me');
     await page.locator('main[aria-busy="false"]').waitFor();
   }
 
-  /** The emulator's account chooser: type an email (and a name), then Next. */
+  /** The emulator's account chooser: type an email (and a name), then Next, to its consent screen. */
   async function chooseAccount(address: string, name?: string): Promise<void> {
-    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
     await page.getByLabel('Email', { exact: true }).fill(address);
     if (name) await page.getByLabel(/^Name/).fill(name);
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Allow' }).waitFor();
   }
 
-  async function startConnecting(): Promise<void> {
-    await page.getByRole('button', { name: 'Connect Google account' }).click();
+  async function click(name: string): Promise<void> {
+    await page.getByRole('button', { name, exact: true }).click();
+  }
+
+  async function clickToGoogle(name: string): Promise<void> {
+    await click(name);
     await page.waitForURL((url) => url.pathname.startsWith('/_emulator/google/'));
+  }
+
+  async function userId(): Promise<string> {
+    const [row] = await testApp.database.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [email]);
+    return row.id;
   }
 
   it('1. signed out: offers "Sign in with Google"', async () => {
@@ -100,32 +125,35 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
 
     const signIn = page.getByRole('link', { name: 'Sign in with Google' });
     expect(await signIn.getAttribute('href')).toBe('/api/v1/auth/google?next=/users/me');
-    expect(await page.getByRole('link', { name: /API doc/ }).count()).toBeGreaterThan(0);
+    expect(await page.getByRole('link', { name: 'API docs' }).getAttribute('href')).toBe('/api/docs');
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     expect(await page.getByRole('main').count()).toBe(1);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Your account');
     await screenshot('1-signed-out');
   }, STEP_TIMEOUT_MS);
 
   it('2. signs in through the emulator and shows who is signed in', async () => {
     await page.getByRole('link', { name: 'Sign in with Google' }).click();
     await chooseAccount(email, 'Ada Lovelace');
-    await page.getByRole('button', { name: 'Allow' }).click();
+    await click('Allow');
     await backOnUsersMe();
 
     await page.getByRole('heading', { name: 'Signed in' }).waitFor();
-    expect(await page.locator('#profile').innerText()).toContain(email);
-    expect(await page.locator('#profile').innerText()).toContain('Ada Lovelace');
+    const profile = await page.getByRole('region', { name: 'Signed in' }).innerText();
+    expect(profile).toContain(email);
+    expect(profile).toContain('Ada Lovelace');
     expect(await linkPill().innerText()).toBe('Not connected');
     await page.getByRole('button', { name: 'Connect Google account' }).waitFor();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    expect(await oooSection().isVisible()).toBe(false);
     await screenshot('2-signed-in');
   }, STEP_TIMEOUT_MS);
 
   it('3. connects Google: consent, a "connected" message, the granted scopes and the out-of-office events', async () => {
-    await startConnecting();
+    await clickToGoogle('Connect Google account');
     await chooseAccount(email);
     expect(await page.getByRole('checkbox', { name: /calendar/i }).isChecked()).toBe(true);
-    await page.getByRole('button', { name: 'Allow' }).click();
+    await click('Allow');
     await backOnUsersMe();
 
     await status().getByText('Your Google account is connected').waitFor();
@@ -135,51 +163,76 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
     expect(details).toContain(email);
     expect(details).toContain('See your calendar events (read-only)');
     expect(details).toContain('https://www.googleapis.com/auth/calendar.events.readonly');
-    await page.getByRole('list', { name: 'Upcoming out-of-office' }).waitFor();
-    const events = await page.getByRole('list', { name: 'Upcoming out-of-office' }).getByRole('listitem').allInnerTexts();
-    // The emulator's calendar: an afternoon in 3 days, a two-day trip in 10 days, a vacation in 40 days (outside 30).
-    expect(events).toEqual([expect.stringContaining('Out of office (afternoon)'), expect.stringContaining('Conference trip')]);
-    expect(events[1]).toContain('All day');
-    expect(events[1]).toMatch(/ – /);
+    await events().waitFor();
+    // The emulator's calendar: an afternoon in 3 days, a two-day trip in 10 days, a vacation in 40 days (beyond 30).
+    const items = await events().getByRole('listitem').allInnerTexts();
+    expect(items).toEqual([expect.stringContaining('Out of office (afternoon)'), expect.stringContaining('Conference trip')]);
+    expect(items[0]).toMatch(/1:00\s*–\s*5:00\s*PM/);
+    expect(items[1]).toContain('All day');
+    expect(items[1]).toMatch(/ – /); // two days: the exclusive end date is not shown
     await screenshot('3-connected');
 
-    await page.setViewportSize({ width: 390, height: 844 });
+    await page.setViewportSize(PHONE);
     await screenshot('3b-connected-phone');
-    await page.setViewportSize({ width: 1024, height: 900 });
+    await page.setViewportSize(DESKTOP);
 
     // A reload does not repeat the message: it was removed from the address bar.
     await page.reload();
     await backOnUsersMe();
-    await page.getByRole('list', { name: 'Upcoming out-of-office' }).waitFor();
-    expect(await status().isVisible()).toBe(false);
+    await events().waitFor();
+    expect(await status().innerText()).toBe('');
   }, STEP_TIMEOUT_MS);
 
-  it('4. refuses a connection without the calendar scope (granular consent) and keeps the existing link', async () => {
-    await startConnecting();
-    // Another Google account, so that no earlier grant fills in the unticked scope (include_granted_scopes).
-    await chooseAccount(otherGoogleEmail);
-    await page.getByRole('checkbox', { name: /calendar/i }).uncheck();
-    await page.getByRole('button', { name: 'Allow' }).click();
+  it('4. explains calendar errors and retries', async () => {
+    expectedFailures = [
+      { path: OUT_OF_OFFICE, status: 502 },
+      { path: OUT_OF_OFFICE, status: 403 },
+    ];
+    await page.route(`**${OUT_OF_OFFICE}*`, (route) =>
+      route.fulfill({ status: 502, json: { statusCode: 502, code: 'google_unavailable', message: 'Google did not answer' } }),
+    );
+    await page.reload();
     await backOnUsersMe();
+    await oooSection().getByText('Google is not answering right now').waitFor();
+    await screenshot('4-calendar-unavailable');
 
-    await alert().getByText('Your Google account was not connected').waitFor();
-    expect(await alert().innerText()).toContain('Google did not grant access to your calendar');
-    expect(new URL(page.url()).search).toBe('');
-    expect(await linkPill().innerText()).toBe('Connected');
-    expect(await page.locator('#google-email').innerText()).toBe(email);
-    await screenshot('4-missing-scopes');
+    await page.unroute(`**${OUT_OF_OFFICE}*`);
+    await click('Try again');
+    await events().waitFor();
+    expect(await events().getByRole('listitem').count()).toBe(2);
+
+    await page.route(`**${OUT_OF_OFFICE}*`, (route) =>
+      route.fulfill({ status: 403, json: { statusCode: 403, code: 'missing_scopes', message: 'Missing scopes' } }),
+    );
+    await page.reload();
+    await backOnUsersMe();
+    await oooSection().getByText('Calendar access was not granted').waitFor();
+    await page.getByRole('button', { name: 'Reconnect Google account' }).waitFor();
+    await page.unroute(`**${OUT_OF_OFFICE}*`);
   }, STEP_TIMEOUT_MS);
 
-  it('5. says so when the person cancels at the consent screen', async () => {
-    await startConnecting();
+  it('5. after access is revoked at Google: "Reconnect", then connected again', async () => {
+    expectedFailures = [{ path: OUT_OF_OFFICE, status: 409 }];
+    const link = await storedLink(testApp, await userId());
+    const revoked = await fetch(`${testApp.url}/_emulator/google/revoke?token=${encodeURIComponent(link!.refreshToken)}`, { method: 'POST' });
+    expect(revoked.status).toBe(200);
+
+    await page.reload();
+    await backOnUsersMe();
+    const callout = page.locator('#reauth');
+    await callout.getByText('Google access expired or was revoked').waitFor();
+    await callout.getByRole('button', { name: 'Reconnect' }).waitFor();
+    expect(await linkPill().innerText()).toBe('Reconnect needed');
+    await oooSection().getByText('Reconnect your Google account above to see your out-of-office events').waitFor();
+    await screenshot('5-needs-reauth');
+
+    await clickToGoogle('Reconnect');
     await chooseAccount(email);
-    await page.getByRole('button', { name: 'Cancel' }).click();
+    await click('Allow');
     await backOnUsersMe();
-
-    await alert().getByText('Your Google account was not connected').waitFor();
-    expect(await alert().innerText()).toContain('You cancelled on Google’s consent screen');
+    await status().getByText('Your Google account is connected').waitFor();
     expect(await linkPill().innerText()).toBe('Connected');
-    await screenshot('5-access-denied');
+    await events().waitFor();
   }, STEP_TIMEOUT_MS);
 
   it('6. disconnects after a confirmation, with the keyboard alone', async () => {
@@ -193,33 +246,74 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     expect(await linkPill().innerText()).toBe('Connected');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('disconnect');
+    expect(await page.locator(':focus').getAttribute('id')).toBe('disconnect');
 
     await page.keyboard.press('Enter');
     await dialog.waitFor();
-    await screenshot('6a-confirm-disconnect');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await screenshot('6a-confirm-disconnect', false);
+    expect(await page.locator(':focus').innerText()).toBe('Cancel');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Yes, disconnect');
+    expect(await page.locator(':focus').innerText()).toBe('Yes, disconnect');
     await page.keyboard.press('Enter');
 
     await status().getByText('Your Google account was disconnected').waitFor();
     expect(await linkPill().innerText()).toBe('Not connected');
-    await page.getByRole('button', { name: 'Connect Google account' }).waitFor();
-    expect(await page.getByRole('heading', { name: 'Upcoming out-of-office' }).isVisible()).toBe(false);
+    expect(await page.locator(':focus').innerText()).toBe('Connect Google account');
+    expect(await oooSection().isVisible()).toBe(false);
     await screenshot('6-disconnected');
   }, STEP_TIMEOUT_MS);
 
-  it('7. signs out', async () => {
-    await page.getByRole('button', { name: 'Sign out' }).click();
+  it('7. refuses a connection without the calendar scope (granular consent)', async () => {
+    await clickToGoogle('Connect Google account');
+    await chooseAccount(email);
+    await page.getByRole('checkbox', { name: /calendar/i }).uncheck();
+    await screenshot('7a-consent-calendar-unticked');
+    await click('Allow');
+    await backOnUsersMe();
+
+    await alert().getByText('Your Google account was not connected').waitFor();
+    expect(await alert().innerText()).toContain('Google did not grant access to your calendar');
+    expect(new URL(page.url()).search).toBe('');
+    expect(await linkPill().innerText()).toBe('Not connected');
+    await screenshot('7-missing-scopes');
+  }, STEP_TIMEOUT_MS);
+
+  it('8. says so when the person cancels at the consent screen', async () => {
+    await clickToGoogle('Connect Google account');
+    await chooseAccount(email);
+    await click('Cancel');
+    await backOnUsersMe();
+
+    await alert().getByText('Your Google account was not connected').waitFor();
+    expect(await alert().innerText()).toContain('You cancelled on Google’s consent screen');
+    expect(await linkPill().innerText()).toBe('Not connected');
+    await screenshot('8-access-denied');
+  }, STEP_TIMEOUT_MS);
+
+  it('9. signs out', async () => {
+    await click('Sign out');
 
     await signedOutHeading().waitFor();
-    await status().getByText('You are signed out').waitFor();
+    await status().getByText('You have been signed out').waitFor();
     await page.getByRole('link', { name: 'Sign in with Google' }).waitFor();
-    await screenshot('7-signed-out');
+    expect(await page.getByRole('region', { name: 'Signed in' }).isVisible()).toBe(false);
+    await screenshot('9-signed-out');
 
     await page.reload();
     await signedOutHeading().waitFor();
     expect(await page.getByRole('heading', { name: 'Signed in' }).isVisible()).toBe(false);
+  }, STEP_TIMEOUT_MS);
+
+  it('shows a readable message for sign-in failures, and a generic one for an unknown reason', async () => {
+    await page.goto('/users/me?google_login=error&reason=domain_not_allowed');
+    await alert().getByText('You were not signed in').waitFor();
+    expect(await alert().innerText()).toContain('Accounts from your email domain cannot sign in here');
+    expect(new URL(page.url()).search).toBe('');
+    await signedOutHeading().waitFor();
+    await screenshot('10-login-domain-not-allowed');
+
+    await page.goto('/users/me?google_link=error&reason=%3Cimg%20src%3Dx%3E');
+    await alert().getByText('Something went wrong while connecting your Google account').waitFor();
+    expect(await page.locator('img').count()).toBe(0);
   }, STEP_TIMEOUT_MS);
 });
