@@ -1,9 +1,12 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { ConfigurationError } from './config/environment';
 import { loadConfig } from './config/app-config';
 import { EmbeddedDatabase } from './database/embedded-postgres';
 import { createApp } from './app.factory';
+
+const SHUTDOWN_GRACE_MS = 25_000;
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -26,9 +29,16 @@ async function bootstrap(): Promise<void> {
     if (stopping) return;
     stopping = true;
     new Logger('Bootstrap').log(`${signal}: finishing in-flight requests, then stopping`);
-    // Fastify stops accepting, lets in-flight requests finish, then Nest closes the pool;
-    // only then does the embedded database stop, so nothing is cut off mid-query.
+    // Fastify stops accepting and lets in-flight requests finish, then Nest closes the pool; only
+    // then does the embedded database stop, so nothing is cut off mid-query. A keep-alive socket
+    // that turns idle after its last response would hold close() open, so idle ones are swept
+    // until it completes, and whatever is left after the grace period is cut.
+    const server = app.getHttpServer() as Server;
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     await app.close();
+    clearInterval(sweep);
+    clearTimeout(deadline);
     await embedded?.stop();
     process.exit(0);
   };
