@@ -1,13 +1,17 @@
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { HelmetOptions } from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { requestId } from './common/logging';
+import { registerSecurityHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation.pipe';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
+import { registerHttpMetrics } from './metrics/http-metrics.hook';
+import { MetricsService } from './metrics/metrics.service';
 import { setupSwagger } from './swagger';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -30,9 +34,46 @@ export async function createApp(config: AppConfig, databaseUrl: string, options:
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  // Before any route exists, so every route (and the 404 handler) is counted.
+  registerHttpMetrics(adapter.getInstance(), app.get(MetricsService));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
   await app.register(fastifyCookie);
+  registerSecurityHeaders(adapter.getInstance(), securityHeaders(config));
+  // Only the listed origins, with cookies; no CORS headers at all when CORS_ORIGINS is empty.
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({ origin: config.corsOrigins, credentials: true, methods: ['GET', 'HEAD', 'POST', 'DELETE'], maxAge: 600 });
+  }
   setupSwagger(app, config);
   return app;
+}
+
+/**
+ * The service-wide default; the users/me page and the emulator pages send stricter policies of
+ * their own. Swagger UI loads its scripts as files but styles itself inline, with data: icons.
+ */
+function securityHeaders(config: AppConfig): HelmetOptions {
+  const https = config.publicUrl.startsWith('https:');
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        baseUri: ["'self'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        // On plain-http local mode this would send the browser to an https port that is not there.
+        upgradeInsecureRequests: https ? [] : null,
+      },
+    },
+    xFrameOptions: { action: 'deny' },
+    strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  };
 }

@@ -12,6 +12,7 @@ import { dataSourceOptions } from './database/data-source.options';
 import { EmulatorModule } from './emulator/emulator.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { UsersModule } from './users/users.module';
 import { WebModule } from './web/web.module';
 
@@ -23,6 +24,8 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config, logStream)),
+        // Before AuthModule: its guard must run before the session guard, so refused requests count.
+        RateLimitModule,
         CryptoModule,
         MetricsModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), migrationsRun: true }),

@@ -14,6 +14,7 @@ import { LinkCallbackService } from './link-callback.service';
 import { OAuthState } from './oauth-state.entity';
 import { OAuthStateStore } from './oauth-state.store';
 import { OAuthStatesService } from './oauth-states.service';
+import { PurgeScheduler } from './purge.scheduler';
 import { RolesGuard } from './roles.guard';
 import { Session } from './session.entity';
 import { SessionGuard } from './session.guard';
@@ -35,6 +36,7 @@ import { StateTokenGuard } from './state-token.guard';
     LinkCallbackService,
     GoogleSignInService,
     GoogleLoginService,
+    PurgeScheduler,
     { provide: APP_GUARD, useClass: SessionGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],

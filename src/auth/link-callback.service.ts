@@ -4,6 +4,7 @@ import { GoogleIdTokenVerifier } from '../google/google-id-token.verifier';
 import { GoogleOAuthClient } from '../google/google-oauth.client';
 import { MetricsService } from '../metrics/metrics.service';
 import { GoogleLinksService, LinkRefusedError } from '../users/google-links.service';
+import { GoogleRevocationsService } from '../users/google-revocations.service';
 import { missingScopes, parseScopes } from '../users/google-scopes';
 import { CallbackResult, GoogleGrant } from './oauth-flow';
 import { ConsumedState } from './oauth-states.service';
@@ -24,6 +25,7 @@ export class LinkCallbackService {
 
   constructor(
     private readonly links: GoogleLinksService,
+    private readonly revocations: GoogleRevocationsService,
     private readonly idTokens: GoogleIdTokenVerifier,
     private readonly oauth: GoogleOAuthClient,
     private readonly metrics: MetricsService,
@@ -44,13 +46,14 @@ export class LinkCallbackService {
     }
     const { grant } = result;
     const userId = state.userId!;
+    let identity: { sub: string; email: string } | undefined;
     try {
-      const identity = await this.identify(grant, state.nonce);
+      identity = await this.identify(grant, state.nonce);
       const holder = await this.links.holderOf(identity.sub);
       // Never revoke here: Google keeps one grant per account and client, shared with the holder's link.
       if (holder && holder !== userId) return 'google_account_in_use';
       if (missingScopes(parseScopes(grant.scope), this.config.google.requiredScopes).length > 0) {
-        if (!holder) await this.revokeQuietly(grant);
+        if (!holder) await this.revokeRefused(grant, identity.sub, userId);
         return 'missing_scopes';
       }
       await this.links.save({
@@ -65,7 +68,7 @@ export class LinkCallbackService {
       return 'success';
     } catch (error) {
       if (error instanceof LinkRefusedError) {
-        if (error.reason === 'no_offline_access') await this.revokeQuietly(grant);
+        if (error.reason === 'no_offline_access') await this.revokeRefused(grant, identity!.sub, userId);
         return error.reason;
       }
       this.logger.warn(`Linking failed: ${(error as Error).message}`);
@@ -84,9 +87,10 @@ export class LinkCallbackService {
     return { sub: info.sub, email: info.email };
   }
 
-  private async revokeQuietly(grant: GoogleGrant): Promise<void> {
+  /** A refused grant must not stay alive at Google: revoked through the outbox, so a failure is retried. */
+  private async revokeRefused(grant: GoogleGrant, googleUserId: string, userId: string): Promise<void> {
     try {
-      await this.oauth.revoke(grant.refreshToken ?? grant.accessToken);
+      await this.revocations.revoke({ token: grant.refreshToken ?? grant.accessToken, googleUserId, userId });
     } catch (error) {
       this.logger.warn(`Could not revoke a refused grant at Google: ${(error as Error).message}`);
     }

@@ -15,13 +15,21 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   [HttpStatus.SERVICE_UNAVAILABLE]: 'service_unavailable',
 };
 
-/** Postgres errors that mean the database is unreachable or shutting down, not that we are wrong. */
-const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006']);
+/**
+ * Errors that mean the database is unreachable, shutting down or out of connections, not that we are
+ * wrong: network codes, PostgreSQL classes 08 (connection) and 57P (operator intervention), 53300.
+ */
+const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', '53300', '57P01', '57P02', '57P03']);
+const DATABASE_DOWN_MESSAGE =
+  /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|not queryable|Client was closed|the database system is (starting up|shutting down)/;
 
-function isDatabaseDown(error: unknown): boolean {
-  const code = (error as { code?: string; driverError?: { code?: string } })?.code ?? (error as { driverError?: { code?: string } })?.driverError?.code;
-  const message = error instanceof Error ? error.message : '';
-  return (code !== undefined && DATABASE_DOWN.has(code)) || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/.test(message);
+/** Looks through TypeORM's QueryFailedError (driverError) and `cause` chains, a few levels deep. */
+function isDatabaseDown(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 3) return false;
+  const { code, driverError, cause } = error as { code?: unknown; driverError?: unknown; cause?: unknown };
+  if (typeof code === 'string' && (DATABASE_DOWN.has(code) || code.startsWith('08'))) return true;
+  if (error instanceof Error && DATABASE_DOWN_MESSAGE.test(error.message)) return true;
+  return isDatabaseDown(driverError, depth + 1) || isDatabaseDown(cause, depth + 1);
 }
 
 /** Turns every failure into `{ statusCode, code, message }`, with no internals in the body. */

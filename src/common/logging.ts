@@ -12,6 +12,9 @@ export function redactUrl(url: string | undefined): string | undefined {
   return url?.replace(SECRET_PARAMS, '$1[Redacted]');
 }
 
+/** Probed and scraped every few seconds: a line each would drown the log. */
+const UNLOGGED_PATHS = new Set(['/health/live', '/metrics']);
+
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -51,7 +54,8 @@ export function loggerParams(config: AppConfig, stream?: DestinationStream): Par
         }),
         res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
       },
-      autoLogging: { ignore: (request: IncomingMessage) => request.url === '/health/live' || request.url === '/metrics' },
+      // Nest runs this as path-mounted middleware, which sees `url` with the mount path cut off.
+      autoLogging: { ignore: (request: IncomingMessage & { originalUrl?: string }) => UNLOGGED_PATHS.has(request.originalUrl ?? request.url ?? '') },
   };
   // nestjs-pino's default route pattern ('{/*splat}') matches nothing under Nest 12's Fastify adapter.
   return { pinoHttp: stream ? [options, stream] : options, forRoutes: [{ path: '/{*splat}', method: RequestMethod.ALL }] };

@@ -34,7 +34,11 @@ export class EmbeddedDatabase {
   private readonly connectionFile: string;
   private cluster?: { stop(): Promise<void> };
 
-  constructor(dataDir: string) {
+  /** `options.port` pins the port (a restart that clients must find again); by default a free one is picked. */
+  constructor(
+    dataDir: string,
+    private readonly options: { port?: number } = {},
+  ) {
     mkdirSync(dataDir, { recursive: true });
     this.directory = join(dataDir, 'postgres');
     this.connectionFile = join(dataDir, 'postgres.json');
@@ -59,7 +63,7 @@ export class EmbeddedDatabase {
     if (fresh) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
     const password = readFileSync(passwordFile, 'utf8').trim();
     this.removeStaleLock();
-    const port = await freePort();
+    const port = this.options.port ?? (await freePort());
     const cluster = new EmbeddedPostgres({
       databaseDir: this.directory,
       user: 'postgres',

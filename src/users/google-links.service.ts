@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsSelect, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../common/domain-error';
+import { MetricsService } from '../metrics/metrics.service';
 import { AuditService } from './audit.service';
 import { GoogleOAuth2User } from './google-oauth2-user.entity';
 import { GoogleRevocationsService } from './google-revocations.service';
@@ -41,12 +42,17 @@ const isUniqueViolation = (error: unknown) => error instanceof QueryFailedError 
 
 /** Stores, replaces and removes Google links; every change is one transaction with its audit event. */
 @Injectable()
-export class GoogleLinksService {
+export class GoogleLinksService implements OnModuleInit {
   constructor(
     @InjectRepository(GoogleOAuth2User) private readonly links: Repository<GoogleOAuth2User>,
     private readonly audit: AuditService,
     private readonly revocations: GoogleRevocationsService,
+    private readonly metrics: MetricsService,
   ) {}
+
+  onModuleInit(): void {
+    this.metrics.registerActiveLinksCollector(() => this.links.countBy({ status: 'active' }));
+  }
 
   findSummary(userId: string): Promise<GoogleOAuth2User | null> {
     return this.links.findOne({ where: { userId }, select: LINK_SUMMARY_COLUMNS });

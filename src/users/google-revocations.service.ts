@@ -34,6 +34,14 @@ export class GoogleRevocationsService implements OnApplicationBootstrap, OnAppli
     return identifiers[0].id as string;
   }
 
+  /**
+   * Revokes a grant that no link holds (a refused partial grant) through the outbox: tried now and,
+   * if Google cannot be reached, retried until it succeeds, like an unlink.
+   */
+  async revoke(revocation: { token: string; googleUserId: string; userId: string | null }): Promise<void> {
+    await this.attempt(await this.enqueue(this.revocations.manager, revocation));
+  }
+
   /** Tries one revocation now; on failure it stays queued for the timer. Never throws. */
   async attempt(id: string): Promise<boolean> {
     const revocation = await this.revocations.findOneBy({ id });

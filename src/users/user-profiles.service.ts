@@ -10,6 +10,20 @@ import { User } from './user.entity';
 import { GoogleAccountView, UserView } from './user.view';
 import { UsersService } from './users.service';
 
+type LinkSummary = Pick<GoogleOAuth2User, 'googleUserId' | 'email' | 'oauthScope' | 'status' | 'createdAt'>;
+
+interface ProfileRow {
+  id: string;
+  email: string;
+  name: string | null;
+  role: User['role'];
+  google_user_id: string | null;
+  link_email: string | null;
+  oauth_scope: string | null;
+  status: GoogleOAuth2User['status'] | null;
+  linked_at: Date | null;
+}
+
 /** Builds the public view of users: never a token, never ciphertext. */
 @Injectable()
 export class UserProfilesService {
@@ -19,11 +33,21 @@ export class UserProfilesService {
     private readonly users: UsersService,
   ) {}
 
+  /** users/me: the user and their link's summary (never its tokens) in one round trip, as every page load asks. */
   async view(userId: string): Promise<UserView> {
-    const user = await this.users.findById(userId);
-    if (!user) throw new DomainError('user_not_found', 'No such user');
-    const link = await this.links.findOne({ where: { userId }, select: LINK_SUMMARY_COLUMNS });
-    return this.toView(user, link);
+    const rows: ProfileRow[] = await this.usersRepository.query(
+      `SELECT u.id, u.email, u.name, u.role,
+              l.google_user_id, l.email AS link_email, l.oauth_scope, l.status, l.created_at AS linked_at
+         FROM users u LEFT JOIN google_oauth2_users l ON l.user_id = u.id
+        WHERE u.id = $1`,
+      [userId],
+    );
+    const row = rows[0];
+    if (!row) throw new DomainError('user_not_found', 'No such user');
+    const link = row.google_user_id === null
+      ? null
+      : { googleUserId: row.google_user_id, email: row.link_email!, oauthScope: row.oauth_scope!, status: row.status!, createdAt: row.linked_at! };
+    return this.toView(row, link);
   }
 
   async list(filter: { linked?: boolean }, page: PageRequest): Promise<Page<UserView>> {
@@ -39,7 +63,7 @@ export class UserProfilesService {
     return { items: items.map((user) => this.toView(user, byUser.get(user.id) ?? null)), nextCursor };
   }
 
-  private toView(user: User, link: GoogleOAuth2User | null): UserView {
+  private toView(user: Pick<User, 'id' | 'email' | 'name' | 'role'>, link: LinkSummary | null): UserView {
     return {
       id: user.id,
       email: user.email,
@@ -49,7 +73,7 @@ export class UserProfilesService {
     };
   }
 
-  private toAccountView(link: GoogleOAuth2User): GoogleAccountView {
+  private toAccountView(link: LinkSummary): GoogleAccountView {
     return {
       googleUserId: link.googleUserId,
       email: link.email,

@@ -18,6 +18,6 @@ import { UsersService } from './users.service';
   imports: [TypeOrmModule.forFeature([User, AuditEvent, GoogleOAuth2User, GoogleRevocation]), GoogleModule],
   controllers: [UsersController, AdminController],
   providers: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleRevocationsService, GoogleAccessTokensService],
-  exports: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleAccessTokensService],
+  exports: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleRevocationsService, GoogleAccessTokensService],
 })
 export class UsersModule {}

@@ -126,17 +126,17 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
       expect(google.requests('token').length).toBe(exchangesBefore + 1);
     });
 
-    it('lets exactly one of 20 concurrent callbacks with one state proceed', async () => {
+    it('lets exactly one of 50 concurrent callbacks with one state proceed', async () => {
       const ada = await person(app);
       const callbackUrl = await google.consent(await startLink(ada), { email: ada.user.email });
       const exchangesBefore = google.requests('token').length;
 
-      const replies = await Promise.all(Array.from({ length: 20 }, () => ada.browser.get(callbackUrl)));
+      const replies = await Promise.all(Array.from({ length: 50 }, () => ada.browser.get(callbackUrl)));
 
       const outcomes = replies.map((reply) => linkOutcome(reply));
       expect(replies.every((reply) => reply.status === 302)).toBe(true);
       expect(outcomes.filter((outcome) => outcome.link === 'success')).toHaveLength(1);
-      expect(outcomes.filter((outcome) => outcome.reason === 'invalid_state')).toHaveLength(19);
+      expect(outcomes.filter((outcome) => outcome.reason === 'invalid_state')).toHaveLength(49);
       expect(google.requests('token').length).toBe(exchangesBefore + 1);
     });
 
@@ -335,6 +335,20 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
         await fresh.stop();
       }
     });
+  });
+
+  it('reports link outcomes, Google call latency and the number of active links in /metrics', async () => {
+    const ada = await person(app);
+    await linkGoogle(app, google, ada);
+    await linkGoogle(app, google, await person(app), { cancel: true });
+
+    const metrics = (await app.client().get('/metrics')).body;
+
+    const [{ count }] = await app.database.query<{ count: string }>(`SELECT count(*) FROM google_oauth2_users WHERE status = 'active'`);
+    expect(metrics).toContain(`google_active_links ${count}`);
+    expect(metrics).toMatch(/google_link_outcomes_total\{[^}]*outcome="success"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/google_link_outcomes_total\{[^}]*outcome="access_denied"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/google_api_request_duration_seconds_count\{[^}]*endpoint="token"[^}]*\} [1-9]/);
   });
 
   describe('disconnecting', () => {

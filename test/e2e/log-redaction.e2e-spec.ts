@@ -12,6 +12,7 @@ describe('logs never carry a secret (e2e)', () => {
   beforeAll(async () => {
     google = await FakeGoogle.start();
     app = await startTestApp({ ...google.env(), LOG_LEVEL: 'debug' });
+    remember(google.clientSecret);
     google.redirectUri = `${app.url}/api/v1/auth/google/callback`;
   });
   afterAll(async () => {

@@ -9,14 +9,21 @@ export function baseDatabaseUrl(): string {
 
 /** A fresh, uniquely named database beside the base one, so suites never see each other's rows. */
 export class TestDatabase {
-  readonly name = `gl_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  readonly name: string;
   readonly url: string;
   private pool?: pg.Pool;
 
-  constructor() {
-    const url = new URL(baseDatabaseUrl());
+  /** `existingUrl`: a database on another server that this object only queries, never creates or drops. */
+  constructor(private readonly existingUrl?: string) {
+    const url = new URL(existingUrl ?? baseDatabaseUrl());
+    this.name = existingUrl ? decodeURIComponent(url.pathname.slice(1)) : `gl_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
     url.pathname = `/${this.name}`;
     this.url = url.toString();
+  }
+
+  /** Wraps a database someone else runs (a dedicated embedded PostgreSQL): drop() only closes the pool. */
+  static at(url: string): TestDatabase {
+    return new TestDatabase(url);
   }
 
   static async create(): Promise<TestDatabase> {
@@ -26,12 +33,18 @@ export class TestDatabase {
   }
 
   async query<T extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    this.pool ??= new pg.Pool({ connectionString: this.url, max: 4 });
+    if (!this.pool) {
+      this.pool = new pg.Pool({ connectionString: this.url, max: 4 });
+      // An idle connection cut by a database restart must not crash the test process.
+      this.pool.on('error', () => undefined);
+    }
     return (await this.pool.query<T>(sql, params)).rows;
   }
 
   async drop(): Promise<void> {
     await this.pool?.end();
+    this.pool = undefined;
+    if (this.existingUrl) return;
     await this.admin((client) => client.query(`DROP DATABASE IF EXISTS "${this.name}" WITH (FORCE)`));
   }
 

@@ -84,6 +84,8 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
     DATA_DIR: mkdtempSync(join(tmpdir(), 'google-link-app-')),
     ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
     LOG_LEVEL: 'info',
+    // Suites drive many auth requests a minute from one address; operations.e2e-spec.ts sets its own limit.
+    AUTH_RATE_LIMIT: '100000',
     ...env,
   };
   const { child, logs, exited } = spawnService(fullEnv);
