@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCookieAuth,
@@ -14,6 +14,7 @@ import { CurrentPrincipal, Public } from '../common/decorators';
 import type { AppRequest, Principal } from '../common/request-context';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { CallbackExceptionFilter } from './callback-exception.filter';
 import { AuthorizationUrlResponse, SessionTokenResponse, TokenExchangeRequest } from './auth.dto';
 import { GoogleAuthorizationService } from './google-authorization.service';
 import { GoogleCallbackGuard } from './google-callback.guard';
@@ -76,6 +77,7 @@ export class GoogleAuthController {
   @Public()
   @Get('callback')
   @UseGuards(StateTokenGuard, GoogleCallbackGuard)
+  @UseFilters(CallbackExceptionFilter)
   @ApiOperation({
     summary: "Google's redirect URI for both sign-in and linking",
     description: 'Always answers 302 to the users/me page (or LOGIN_FAILED_URL) with `google_link` or `google_login` and a reason code.',

@@ -26,8 +26,6 @@ export const REDACTED_PATHS = [
   '*.access_token',
   '*.refresh_token',
   '*.id_token',
-  '*.code',
-  '*.state',
   '*.codeVerifier',
   '*.password',
   '*.key',

@@ -19,6 +19,8 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30000,
       statement_timeout: 15000,
+      // A frozen (not stopped) server must not hang a request: give up a little after the server would.
+      query_timeout: 20000,
     },
   };
 }

@@ -80,7 +80,6 @@ describe('PostgreSQL stopped and restarted under a running service (e2e)', () =>
       ['admin audit events', () => adminApi.get('/api/v1/admin/audit-events')],
       ['logout', () => adaApi.post('/api/v1/auth/logout')],
       ['sign-in start', () => new HttpClient(app.url).get('/api/v1/auth/google')],
-      ['callback', () => ada.browser.get(`/api/v1/auth/google/callback?state=${'s'.repeat(43)}&code=4%2F0abc`)],
       ['token exchange', async () => new HttpClient(app.url).post('/api/v1/auth/google/token', { idToken: await google.signIdToken() })],
     ];
     for (const [name, send] of requests) {
@@ -91,6 +90,12 @@ describe('PostgreSQL stopped and restarted under a running service (e2e)', () =>
         body: { statusCode: 503, code: 'service_unavailable', message: expect.any(String) },
       });
     }
+    // The callback is a browser navigation: even now it redirects to the outcome page.
+    const callback = await within(NO_HANG_MS, () => ada.browser.get(`/api/v1/auth/google/callback?state=${'s'.repeat(43)}&code=4%2F0abc`));
+    expect(callback.status).toBe(302);
+    expect(callback.location).toBe(`${app.url}/users/me?google_link=error&reason=google_error`);
+    const anonymousCallback = await within(NO_HANG_MS, () => new HttpClient(app.url).get(`/api/v1/auth/google/callback?state=${'s'.repeat(43)}&code=4%2F0abc`));
+    expect(anonymousCallback.location).toBe(`${app.url}/users/me?google_login=error&reason=google_error`);
     // The process is still up and still says so.
     expect((await app.client().get('/health/live')).status).toBe(200);
     expect(app.process.exitCode).toBeNull();
