@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PeriodicTask } from '../common/periodic-task';
 import { OAuthStatesService } from './oauth-states.service';
 import { SessionsService } from './sessions.service';
 
@@ -14,8 +15,7 @@ type PurgeTask = readonly [what: string, purge: () => Promise<number>];
 @Injectable()
 export class PurgeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PurgeScheduler.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task = new PeriodicTask(PURGE_INTERVAL_MS, () => this.runTasks());
 
   constructor(
     private readonly sessions: SessionsService,
@@ -31,20 +31,17 @@ export class PurgeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    // unref: a pending purge never keeps the process alive.
-    this.timer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS).unref();
+    this.task.start();
   }
 
   /** Stops the timer and waits for a purge in progress, before the database pool is closed. */
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Runs every task once; overlapping ticks are skipped rather than queued. */
   purgeExpired(): Promise<void> {
-    this.running ??= this.runTasks().finally(() => (this.running = undefined));
-    return this.running;
+    return this.task.runNow();
   }
 
   private async runTasks(): Promise<void> {

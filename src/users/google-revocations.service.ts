@@ -1,6 +1,7 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import { PeriodicTask } from '../common/periodic-task';
 import { AppConfig } from '../config/app-config';
 import { GoogleRejectedError } from '../google/google-errors';
 import { GoogleOAuthClient } from '../google/google-oauth.client';
@@ -15,16 +16,22 @@ const BATCH = 20;
  * (claimed with SKIP LOCKED, so instances never send the same one twice at once).
  */
 @Injectable()
-export class GoogleRevocationsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class GoogleRevocationsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(GoogleRevocationsService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly retries: PeriodicTask;
 
   constructor(
     @InjectRepository(GoogleRevocation) private readonly revocations: Repository<GoogleRevocation>,
     private readonly oauth: GoogleOAuthClient,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.retries = new PeriodicTask(config.revocationRetrySeconds * 1000, () =>
+      this.retryDue().then(
+        () => undefined,
+        (error: unknown) => this.logger.warn(`Revocation retry pass failed: ${(error as Error).message}`),
+      ),
+    );
+  }
 
   async enqueue(manager: EntityManager, revocation: { token: string; googleUserId: string; userId: string | null }): Promise<string> {
     const { identifiers } = await manager.insert(GoogleRevocation, {
@@ -62,18 +69,12 @@ export class GoogleRevocationsService implements OnApplicationBootstrap, OnAppli
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.retryDue()
-        .then(() => undefined)
-        .catch((error: unknown) => this.logger.warn(`Revocation retry pass failed: ${(error as Error).message}`))
-        .finally(() => (this.running = undefined));
-    }, this.config.revocationRetrySeconds * 1000);
-    this.timer.unref();
+    this.retries.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  /** Waits for a retry pass in progress, before the database pool closes. */
+  onModuleDestroy(): Promise<void> {
+    return this.retries.stop();
   }
 
   private async send(revocation: GoogleRevocation): Promise<boolean> {
