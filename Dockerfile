@@ -13,6 +13,10 @@ RUN npm run build && npm prune --omit=dev
 # Run: production dependencies and the build only, as the unprivileged `node` user.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=3000 LOG_FORMAT=json
+# Without a container memory limit V8 sizes the heap from the host's memory and lets garbage pile up
+# (peak RSS ~250-300 MB under load on a 24 GB host for a ~45 MB live heap); a cap 10x the live heap
+# keeps it near 180 MB at no measurable CPU cost (BENCHMARKS.md).
+ENV NODE_OPTIONS=--max-old-space-size=512
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules

@@ -43,8 +43,8 @@ export function formatTable(report: BenchReport): string {
     scenario.ratio === null ? '' : number(scenario.ratio, 2),
     scenario.target ?? '',
     scenario.met === null ? '' : scenario.met ? 'yes' : 'NO',
-    number(scenario.cpuMsPerRequest * 1000),
-    scenario.name === 'baseline' ? '' : number(scenario.peakRssMb),
+    scenario.cpuMsPerRequest ? number(scenario.cpuMsPerRequest * 1000) : '',
+    scenario.peakRssMb ? number(scenario.peakRssMb) : '',
   ]);
   rows.push(['service peak RSS (sampled / VmHWM)', '', '', '', '', `≤ ${report.rss.targetMb} MB`, report.rss.met ? 'yes' : 'NO', '', `${number(report.rss.peakMb)} / ${number(report.rss.highWaterMarkMb)}`]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));

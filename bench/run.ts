@@ -7,6 +7,7 @@ import { parseEncryptionKeys } from '../src/config/app-config';
 import { freePort } from '../test/support/test-app';
 import { BenchDatabase } from './bench-database';
 import { BenchOptions, benchOptions } from './bench-options';
+import { dbCeiling } from './db-ceiling';
 import { forkScript, IpcClient } from './child-process';
 import type { LinkRun, LinkTask } from './link-driver';
 import { load, LoadResult, LoadTarget } from './load';
@@ -14,7 +15,7 @@ import { cpuSeconds } from './process-stats';
 import { queryPlans } from './query-plans';
 import { BenchReport, formatTable, ScenarioResult } from './report';
 import { seedScale, seededSessionToken } from './scale-seed';
-import { ServiceProcess } from './service-process';
+import { SERVICE_NODE_OPTIONS, ServiceProcess } from './service-process';
 
 const MB = 1024 * 1024;
 const RSS_TARGET_MB = 250;
@@ -31,6 +32,8 @@ interface Scenario {
   /** Minimum ratio to the baseline, or (link round trips) minimum completions per second. */
   minRatio?: number;
   minPerSecond?: number;
+  /** Not served by the service (the baseline, the database alone): no RSS, no ratio target. */
+  external?: boolean;
   run(): Promise<Outcome>;
 }
 
@@ -54,6 +57,7 @@ async function main(options: BenchOptions): Promise<number> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'production',
+    NODE_OPTIONS: SERVICE_NODE_OPTIONS,
     PORT: String(port),
     PUBLIC_URL: serviceUrl,
     DATABASE_URL: database.url,
@@ -93,7 +97,13 @@ async function main(options: BenchOptions): Promise<number> {
       metered(pid, () => load(target, options.connections, options.warmupSeconds), () => load(target, options.connections, options.durationSeconds));
     const meTokens = meUsers.map((user) => user.token);
     const scenarios: Scenario[] = [
-      { name: 'baseline', label: 'baseline: node:http fixed JSON', run: () => measure({ url: `http://127.0.0.1:${baseline.ready.port}/` }, baseline.child.pid!) },
+      { name: 'baseline', label: 'baseline: node:http fixed JSON', external: true, run: () => measure({ url: `http://127.0.0.1:${baseline.ready.port}/` }, baseline.child.pid!) },
+      {
+        name: 'db-ceiling',
+        label: 'PostgreSQL alone: SELECT round trips/s',
+        external: true,
+        run: async () => ({ ...(await dbCeiling(database.url, options.connections, options.durationSeconds)), cpuSeconds: 0 }),
+      },
       { name: 'health', label: 'GET /health/live', minRatio: 0.7, run: () => measure({ url: `${serviceUrl}/health/live` }) },
       { name: 'me', label: 'GET /api/v1/users/me (not linked)', minRatio: 0.25, run: () => measure({ url: `${serviceUrl}/api/v1/users/me`, bearerTokens: meTokens }) },
       { name: 'link-start', label: 'GET /api/v1/auth/google/link', minRatio: 0.15, run: () => measure({ url: `${serviceUrl}/api/v1/auth/google/link`, bearerTokens: meTokens }) },
@@ -162,6 +172,7 @@ async function main(options: BenchOptions): Promise<number> {
       service.takePeakRss();
       const outcome = await scenario.run();
       if (scenario.name === 'baseline') baselineRps = outcome.requestsPerSecond;
+      const rssMb = service.takePeakRss() / MB;
       const ratio = scenario.name === 'baseline' || scenario.minPerSecond ? null : outcome.requestsPerSecond / baselineRps;
       const failures = outcome.non2xx + outcome.errors;
       results.push({
@@ -173,7 +184,7 @@ async function main(options: BenchOptions): Promise<number> {
         ratio,
         target: scenario.minRatio ? `≥ ${scenario.minRatio.toFixed(2)}×` : scenario.minPerSecond ? `≥ ${scenario.minPerSecond}/s` : null,
         met: scenario.minRatio ? ratio! >= scenario.minRatio : scenario.minPerSecond ? outcome.requestsPerSecond >= scenario.minPerSecond : null,
-        peakRssMb: service.takePeakRss() / MB,
+        peakRssMb: scenario.external ? 0 : rssMb,
         cpuMsPerRequest: outcome.requests ? (outcome.cpuSeconds * 1000) / outcome.requests : 0,
         requests: outcome.requests,
         failures,
@@ -201,6 +212,7 @@ async function main(options: BenchOptions): Promise<number> {
         connections: options.connections,
         serviceLogLevel: options.logLevel ?? 'info (the default: one log line per request)',
         serviceNodeEnv: 'production',
+        serviceNodeOptions: SERVICE_NODE_OPTIONS || '(none)',
       },
       seed,
       scenarios: results,

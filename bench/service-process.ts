@@ -6,6 +6,8 @@ import { memoryBytes } from './process-stats';
 /** BENCH_SERVICE_MAIN benches another build of the service (a before/after comparison); default: the one `npm run build` makes. */
 const MAIN = resolve(process.env.BENCH_SERVICE_MAIN ?? 'dist/src/main.js');
 const START_TIMEOUT_MS = 60_000;
+/** The production image's NODE_OPTIONS (Dockerfile); BENCH_NODE_OPTIONS replaces them (empty: Node's defaults). */
+export const SERVICE_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=512';
 
 /**
  * The built service (`dist/src/main.js`, what `npm start` runs) in a child process. Its log lines

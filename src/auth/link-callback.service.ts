@@ -49,13 +49,14 @@ export class LinkCallbackService {
     let identity: { sub: string; email: string } | undefined;
     try {
       identity = await this.identify(grant, state.nonce);
-      const holder = await this.links.holderOf(identity.sub);
-      // Never revoke here: Google keeps one grant per account and client, shared with the holder's link.
-      if (holder && holder !== userId) return 'google_account_in_use';
       if (missingScopes(parseScopes(grant.scope), this.config.google.requiredScopes).length > 0) {
+        const holder = await this.links.holderOf(identity.sub);
+        // Never revoke here: Google keeps one grant per account and client, shared with the holder's link.
+        if (holder && holder !== userId) return 'google_account_in_use';
         if (!holder) await this.revokeRefused(grant, identity.sub, userId);
         return 'missing_scopes';
       }
+      // An account linked to another user is refused inside save()'s transaction (google_account_in_use).
       await this.links.save({
         userId,
         googleUserId: identity.sub,

@@ -75,11 +75,11 @@ export class GoogleAccessTokensService {
   private async refreshLocked(manager: EntityManager, link: GoogleOAuth2User): Promise<{ token: string } | { reauth: true }> {
     try {
       const tokens = await this.oauth.refresh(link.refreshToken);
-      link.accessToken = tokens.access_token;
-      link.accessTokenExpiresAt = new Date(Date.now() + tokens.expires_in * 1000);
-      if (tokens.refresh_token) link.refreshToken = tokens.refresh_token;
-      if (tokens.scope) link.oauthScope = tokens.scope;
-      await manager.save(link);
+      const changes: Partial<GoogleOAuth2User> = { accessToken: tokens.access_token, accessTokenExpiresAt: new Date(Date.now() + tokens.expires_in * 1000) };
+      if (tokens.refresh_token) changes.refreshToken = tokens.refresh_token;
+      if (tokens.scope) changes.oauthScope = tokens.scope;
+      // An UPDATE of what changed (sealed by the column transformers): save() would first reload the locked row.
+      await manager.update(GoogleOAuth2User, { id: link.id }, changes);
       this.metrics.tokenRefresh('ok');
       return { token: tokens.access_token };
     } catch (error) {
