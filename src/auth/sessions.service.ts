@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, LessThan, Repository } from 'typeorm';
 import { Principal } from '../common/request-context';
 import { AppConfig } from '../config/app-config';
+import { PreparedStatement } from '../database/prepared-statement';
 import { AuditService } from '../users/audit.service';
 import { UsersService } from '../users/users.service';
 import { Session } from './session.entity';
@@ -12,6 +13,13 @@ export interface IssuedSession {
   token: string;
   expiresIn: number;
 }
+
+const RESOLVE = new PreparedStatement<{ session_id: string; id: string; email: string; role: Principal['role'] }>(
+  'session_resolve',
+  `SELECT s.id AS session_id, u.id, u.email, u.role
+     FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.token_hash = $1 AND s.expires_at > now()`,
+);
 
 export const hashToken = (token: string) => createHash('sha256').update(token).digest();
 
@@ -40,18 +48,12 @@ export class SessionsService {
   /** One indexed query per request; a revoked or expired session is gone for every instance at once. */
   async resolve(token: string, via: Principal['via']): Promise<Principal | null> {
     if (token.length < 20 || token.length > 100) return null;
-    const rows: Array<{ session_id: string; id: string; email: string; role: string }> = await this.sessions.query(
-      `SELECT s.id AS session_id, u.id, u.email, u.role
-         FROM sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.token_hash = $1 AND s.expires_at > now()`,
-      [hashToken(token)],
-    );
-    const row = rows[0];
+    const [row] = await RESOLVE.rows(this.sessions.manager.connection, [hashToken(token)]);
     if (!row) return null;
     return {
       userId: row.id,
       email: row.email,
-      role: this.users.roleOf({ email: row.email, role: row.role as Principal['role'] }),
+      role: this.users.roleOf({ email: row.email, role: row.role }),
       sessionId: row.session_id,
       via,
     };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { DomainError } from '../common/domain-error';
+import { PreparedStatement } from '../database/prepared-statement';
 import { GoogleOAuth2User } from './google-oauth2-user.entity';
 import { LINK_SUMMARY_COLUMNS } from './google-links.service';
 import { parseScopes } from './google-scopes';
@@ -24,6 +25,14 @@ interface ProfileRow {
   linked_at: Date | null;
 }
 
+const PROFILE = new PreparedStatement<ProfileRow>(
+  'user_profile',
+  `SELECT u.id, u.email, u.name, u.role,
+          l.google_user_id, l.email AS link_email, l.oauth_scope, l.status, l.created_at AS linked_at
+     FROM users u LEFT JOIN google_oauth2_users l ON l.user_id = u.id
+    WHERE u.id = $1`,
+);
+
 /** Builds the public view of users: never a token, never ciphertext. */
 @Injectable()
 export class UserProfilesService {
@@ -35,14 +44,7 @@ export class UserProfilesService {
 
   /** users/me: the user and their link's summary (never its tokens) in one round trip, as every page load asks. */
   async view(userId: string): Promise<UserView> {
-    const rows: ProfileRow[] = await this.usersRepository.query(
-      `SELECT u.id, u.email, u.name, u.role,
-              l.google_user_id, l.email AS link_email, l.oauth_scope, l.status, l.created_at AS linked_at
-         FROM users u LEFT JOIN google_oauth2_users l ON l.user_id = u.id
-        WHERE u.id = $1`,
-      [userId],
-    );
-    const row = rows[0];
+    const [row] = await PROFILE.rows(this.usersRepository.manager.connection, [userId]);
     if (!row) throw new DomainError('user_not_found', 'No such user');
     const link = row.google_user_id === null
       ? null

@@ -75,4 +75,21 @@ describe('logs never carry a secret (e2e)', () => {
     for (const line of jsonLines) expect(() => JSON.parse(line)).not.toThrow();
     expect(jsonLines.some((line) => JSON.parse(line).req?.id)).toBe(true);
   });
+
+  it('logs API requests with their request id, but not liveness probes or metrics scrapes', async () => {
+    const requestLines = (url: string) =>
+      app.logs.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line)).filter((entry) => entry.req?.url === url);
+    const client = app.client({ 'x-request-id': 'probe-check-1' });
+
+    await client.get('/health/live');
+    await client.get('/metrics');
+    await client.get('/api/v1/users/me');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(requestLines('/health/live')).toEqual([]);
+    expect(requestLines('/metrics')).toEqual([]);
+    const api = requestLines('/api/v1/users/me').filter((entry) => entry.req.id === 'probe-check-1');
+    expect(api).toHaveLength(1);
+    expect(api[0].res.statusCode).toBe(401);
+  });
 });
