@@ -67,6 +67,7 @@ export async function queryPlans(databaseUrl: string, encryptionKeys: string, go
     const accessTokens = new GoogleAccessTokensService(repository(GoogleOAuth2User), null as never, audit, null as never, config);
     const browserSecret = 'b'.repeat(43);
     const firstPage = await profiles.list({}, { limit: 50 });
+    const firstLinkedPage = await profiles.list({ linked: true }, { limit: 50 });
 
     const capture = async (name: string, run: () => Promise<unknown>): Promise<Array<Captured & { name: string }>> => {
       logger.captured = [];
@@ -81,6 +82,7 @@ export async function queryPlans(databaseUrl: string, encryptionKeys: string, go
       ...(await capture('admin users page', () => profiles.list({}, { limit: 50 }))),
       ...(await capture('admin users page 2 (cursor)', () => profiles.list({}, { limit: 50, cursor: firstPage.nextCursor ?? undefined }))),
       ...(await capture('admin users page, linked=true', () => profiles.list({ linked: true }, { limit: 50 }))),
+      ...(await capture('admin users page 2, linked=true (cursor)', () => profiles.list({ linked: true }, { limit: 50, cursor: firstLinkedPage.nextCursor ?? undefined }))),
       ...(await capture('admin users page, linked=false', () => profiles.list({ linked: false }, { limit: 50 }))),
       ...(await capture('audit events page', () => audit.list({}, { limit: 50 }))),
       ...(await capture("audit events page, one user's", () => audit.list({ userId: subjects.linkedUserId }, { limit: 50 }))),

@@ -45,8 +45,8 @@ export async function seedScale(database: BenchDatabase, keyRing: KeyRing, users
   );
   await step(
     'google_oauth2_users',
-    `INSERT INTO google_oauth2_users (user_id, google_user_id, email, access_token, refresh_token, access_token_expires_at, oauth_scope, status, created_at, updated_at)
-     SELECT id, 'seed-sub-' || i, 'seed-' || i || '@seed.bench.example',
+    `INSERT INTO google_oauth2_users (user_id, user_created_at, google_user_id, email, access_token, refresh_token, access_token_expires_at, oauth_scope, status, created_at, updated_at)
+     SELECT id, created_at, 'seed-sub-' || i, 'seed-' || i || '@seed.bench.example',
             ($1::text[])[1 + i % ${ENVELOPES}], ($2::text[])[1 + i % ${ENVELOPES}],
             now() + interval '30 minutes', $3, CASE WHEN i % 100 = 0 THEN 'needs_reauth' ELSE 'active' END,
             created_at + interval '1 minute', created_at + interval '1 minute'

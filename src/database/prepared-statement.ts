@@ -14,6 +14,8 @@ export class PreparedStatement<Row extends QueryResultRow> {
   ) {}
 
   async rows(dataSource: DataSource, values: unknown[]): Promise<Row[]> {
+    // Through TypeORM's logger like its own queries, so query logging (and the bench's plans) see it.
+    dataSource.logger.logQuery(this.text, values);
     const pool = (dataSource.driver as unknown as { master: Pool }).master;
     const result = await pool.query<Row>({ name: this.name, text: this.text, values });
     return result.rows;

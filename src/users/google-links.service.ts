@@ -73,7 +73,7 @@ export class GoogleLinksService implements OnModuleInit {
     try {
       const outcome = await this.links.manager.transaction(async (manager) => {
         // Serialises link changes per user: the user row is the lock.
-        await manager.createQueryBuilder(User, 'user').setLock('pessimistic_write').where('user.id = :id', { id: link.userId }).getOneOrFail();
+        const user = await manager.createQueryBuilder(User, 'user').setLock('pessimistic_write').where('user.id = :id', { id: link.userId }).getOneOrFail();
         const holder = await manager.findOne(GoogleOAuth2User, { where: { googleUserId: link.googleUserId }, select: { userId: true } });
         if (holder && holder.userId !== link.userId) throw new LinkRefusedError('google_account_in_use');
         const previous = await manager.findOne(GoogleOAuth2User, { where: { userId: link.userId } });
@@ -86,6 +86,7 @@ export class GoogleLinksService implements OnModuleInit {
         }
         await manager.insert(GoogleOAuth2User, {
           userId: link.userId,
+          userCreatedAt: user.createdAt,
           googleUserId: link.googleUserId,
           email: link.email.toLowerCase(),
           accessToken: link.accessToken,

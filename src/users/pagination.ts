@@ -38,23 +38,34 @@ export function decodeCursor(cursor: string): CursorPosition {
   throw new DomainError('invalid_request', 'cursor is not a cursor this service issued');
 }
 
-/** Newest first, keyset pagination on (created_at, id): no OFFSET, so deep pages stay cheap. */
+/** The two columns a page is ordered by; they must be covered by an index, in this order. */
+export interface PageKey {
+  createdAt: string;
+  id: string;
+}
+
+/**
+ * Newest first, keyset pagination on (created_at, id), by default the alias's own: no OFFSET, so
+ * deep pages stay cheap. `key` names copies of those columns elsewhere (a joined table's index).
+ */
 export async function pageQuery<T extends ObjectLiteral & { createdAt: Date; id: string }>(
   query: SelectQueryBuilder<T>,
   alias: string,
   page: PageRequest,
+  key: PageKey = { createdAt: `${alias}.created_at`, id: `${alias}.id` },
 ): Promise<Page<T>> {
   if (page.cursor) {
     const position = decodeCursor(page.cursor);
-    query.andWhere(`(${alias}.created_at, ${alias}.id) < (:cursorCreatedAt, :cursorId)`, {
+    query.andWhere(`(${key.createdAt}, ${key.id}) < (:cursorCreatedAt, :cursorId)`, {
       cursorCreatedAt: position.createdAt,
       cursorId: position.id,
     });
   }
+  // limit(), not take(): with a join, take() would page through a DISTINCT subquery.
   const rows = await query
-    .orderBy(`${alias}.created_at`, 'DESC')
-    .addOrderBy(`${alias}.id`, 'DESC')
-    .take(page.limit + 1)
+    .orderBy(key.createdAt, 'DESC')
+    .addOrderBy(key.id, 'DESC')
+    .limit(page.limit + 1)
     .getMany();
   const items = rows.slice(0, page.limit);
   return { items, nextCursor: rows.length > page.limit ? encodeCursor(items[items.length - 1]) : null };

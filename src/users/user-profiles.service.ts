@@ -6,7 +6,7 @@ import { PreparedStatement } from '../database/prepared-statement';
 import { GoogleOAuth2User } from './google-oauth2-user.entity';
 import { LINK_SUMMARY_COLUMNS } from './google-links.service';
 import { parseScopes } from './google-scopes';
-import { Page, pageQuery, PageRequest } from './pagination';
+import { Page, PageKey, pageQuery, PageRequest } from './pagination';
 import { User } from './user.entity';
 import { GoogleAccountView, UserView } from './user.view';
 import { UsersService } from './users.service';
@@ -54,10 +54,15 @@ export class UserProfilesService {
 
   async list(filter: { linked?: boolean }, page: PageRequest): Promise<Page<UserView>> {
     const query = this.usersRepository.createQueryBuilder('user');
-    if (filter.linked !== undefined) {
-      query.where(`${filter.linked ? '' : 'NOT '}EXISTS (SELECT 1 FROM google_oauth2_users link WHERE link.user_id = user.id)`);
+    let key: PageKey | undefined;
+    if (filter.linked === true) {
+      // Through the links' copy of the users' order and its index: a page costs the same however few users are linked.
+      query.innerJoin(GoogleOAuth2User, 'link', 'link.user_id = user.id');
+      key = { createdAt: 'link.user_created_at', id: 'link.user_id' };
+    } else if (filter.linked === false) {
+      query.where('NOT EXISTS (SELECT 1 FROM google_oauth2_users link WHERE link.user_id = user.id)');
     }
-    const { items, nextCursor } = await pageQuery(query, 'user', page);
+    const { items, nextCursor } = await pageQuery(query, 'user', page, key);
     const links = items.length
       ? await this.links.find({ where: { userId: In(items.map((user) => user.id)) }, select: LINK_SUMMARY_COLUMNS })
       : [];

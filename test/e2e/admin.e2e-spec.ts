@@ -103,6 +103,34 @@ describe('administration (e2e)', () => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 
+  it('walks the linked users exactly once, newest first, page by page (through the links index)', async () => {
+    const admin = await signedInUser(app.database, 'chief@example.com');
+    for (let index = 0; index < 3; index += 1) {
+      await signedInUser(app.database, uniqueEmail(`unlinked-between${index}`));
+      await linkGoogle(app, google, await person(app));
+    }
+    const client = app.client(admin.bearer);
+    const expected = (
+      await app.database.query<{ id: string }>(
+        `SELECT u.id FROM users u WHERE EXISTS (SELECT 1 FROM google_oauth2_users l WHERE l.user_id = u.id) ORDER BY u.created_at DESC, u.id DESC`,
+      )
+    ).map((row) => row.id);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const reply = await client.get(`/api/v1/admin/users?linked=true&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(reply.status).toBe(200);
+      const page: { items: Array<{ id: string; googleAccount: unknown }>; nextCursor: string | null } = reply.json();
+      expect(page.items.every((user) => user.googleAccount !== null)).toBe(true);
+      seen.push(...page.items.map((user) => user.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+
+    expect(expected.length).toBeGreaterThanOrEqual(3);
+    expect(seen).toEqual(expected);
+  });
+
   it.each([
     ['limit=0', 'limit'],
     ['limit=101', 'limit'],

@@ -34,6 +34,28 @@ describe('migrations (e2e, through ormconfig.ts)', () => {
     expect(check.code).toBe(0);
   });
 
+  it('fills in user_created_at of links made before it existed', async () => {
+    const revert = await typeorm(['migration:revert'], database.url);
+    expect(revert.code).toBe(0);
+    expect(await database.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'google_oauth2_users' AND column_name = 'user_created_at'`)).toHaveLength(0);
+    const [user] = await database.query<{ id: string }>(`INSERT INTO users (email, created_at) VALUES ('before@example.com', now() - interval '3 days') RETURNING id`);
+    await database.query(
+      `INSERT INTO google_oauth2_users (user_id, google_user_id, email, access_token, refresh_token, access_token_expires_at, oauth_scope)
+       VALUES ($1, 'sub-before', 'before@example.com', 'v1:x:sealed', 'v1:x:sealed', now(), 'openid')`,
+      [user.id],
+    );
+
+    const run = await typeorm(['migration:run'], database.url);
+
+    expect(run.code).toBe(0);
+    const [row] = await database.query<{ same: boolean }>(
+      `SELECT l.user_created_at = u.created_at AS same FROM google_oauth2_users l JOIN users u ON u.id = l.user_id WHERE u.id = $1`,
+      [user.id],
+    );
+    expect(row.same).toBe(true);
+    await database.query(`DELETE FROM users WHERE id = $1`, [user.id]);
+  });
+
   it('revert every migration and apply them again', async () => {
     const [{ count }] = await database.query<{ count: string }>('SELECT count(*) FROM migrations');
     for (let index = 0; index < Number(count); index += 1) {

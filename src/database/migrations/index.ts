@@ -1,9 +1,10 @@
 import { Foundation1795582243799 } from './1795582243799-Foundation';
 import { GoogleLinks1795582687047 } from './1795582687047-GoogleLinks';
 import { MillisecondCursors1795584414809 } from './1795584414809-MillisecondCursors';
+import { LinkUserCreatedAt1796157867156 } from './1796157867156-LinkUserCreatedAt';
 
 /**
  * Listed explicitly (no globs), so the same list loads under tsc output, Jest and the TypeORM CLI.
  * `npm run migration:generate -- Name` writes a new file here: append its class.
  */
-export const MIGRATIONS = [Foundation1795582243799, GoogleLinks1795582687047, MillisecondCursors1795584414809];
+export const MIGRATIONS = [Foundation1795582243799, GoogleLinks1795582687047, MillisecondCursors1795584414809, LinkUserCreatedAt1796157867156];
