@@ -74,14 +74,20 @@ export class GoogleLinksService implements OnModuleInit {
       const outcome = await this.links.manager.transaction(async (manager) => {
         // Serialises link changes per user: the user row is the lock.
         const user = await manager.createQueryBuilder(User, 'user').setLock('pessimistic_write').where('user.id = :id', { id: link.userId }).getOneOrFail();
-        const holder = await manager.findOne(GoogleOAuth2User, { where: { googleUserId: link.googleUserId }, select: { userId: true } });
-        if (holder && holder.userId !== link.userId) throw new LinkRefusedError('google_account_in_use');
-        const previous = await manager.findOne(GoogleOAuth2User, { where: { userId: link.userId } });
+        // One read for both: the account's holder, if any, and this user's previous link (no tokens).
+        const existing = await manager.find(GoogleOAuth2User, {
+          where: [{ googleUserId: link.googleUserId }, { userId: link.userId }],
+          select: { id: true, userId: true, googleUserId: true },
+        });
+        if (existing.some((row) => row.googleUserId === link.googleUserId && row.userId !== link.userId)) throw new LinkRefusedError('google_account_in_use');
+        const previous = existing.find((row) => row.userId === link.userId);
         const sameAccount = previous?.googleUserId === link.googleUserId;
-        const refreshToken = link.refreshToken ?? (sameAccount ? previous.refreshToken : undefined);
+        // The previous refresh token is read (and decrypted) only to be kept or revoked.
+        const previousRefreshToken = previous && !(sameAccount && link.refreshToken) ? await this.refreshTokenOf(manager, previous.id) : undefined;
+        const refreshToken = link.refreshToken ?? (sameAccount ? previousRefreshToken : undefined);
         if (!refreshToken) throw new LinkRefusedError('no_offline_access');
         if (previous) {
-          if (!sameAccount) revocationId = await this.revocations.enqueue(manager, { token: previous.refreshToken, googleUserId: previous.googleUserId, userId: link.userId });
+          if (!sameAccount) revocationId = await this.revocations.enqueue(manager, { token: previousRefreshToken!, googleUserId: previous.googleUserId, userId: link.userId });
           await manager.delete(GoogleOAuth2User, { id: previous.id });
         }
         await manager.insert(GoogleOAuth2User, {
@@ -107,6 +113,11 @@ export class GoogleLinksService implements OnModuleInit {
     } finally {
       if (revocationId) await this.revocations.attempt(revocationId);
     }
+  }
+
+  private async refreshTokenOf(manager: EntityManager, linkId: string): Promise<string> {
+    const row = await manager.findOneOrFail(GoogleOAuth2User, { where: { id: linkId }, select: { id: true, refreshToken: true } });
+    return row.refreshToken;
   }
 
   /**
