@@ -1,5 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
+import { AppConfig } from '../config/app-config';
 import { CallbackResult, GoogleGrant, OAuthRequest } from './oauth-flow';
 import { isConsumed } from './oauth-states.service';
 
@@ -10,10 +11,21 @@ import { isConsumed } from './oauth-states.service';
  */
 @Injectable()
 export class GoogleCallbackGuard extends AuthGuard('google') {
+  constructor(private readonly config: AppConfig) {
+    super();
+  }
+
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<OAuthRequest>();
     if (!request.oauthFlow || !isConsumed(request.oauthFlow.state)) {
       request.oauthResult = { kind: 'skipped' };
+      return true;
+    }
+    // RFC 9207: Google names itself in the authorization response (`iss`); an answer that names
+    // another issuer is a mix-up, and its code is never sent to Google's token endpoint.
+    const { iss } = request.query as Record<string, unknown>;
+    if (iss !== undefined && !this.config.google.issuers.includes(iss as string)) {
+      request.oauthResult = { kind: 'failed', error: new Error('the authorization response names another issuer (iss)') };
       return true;
     }
     await super.canActivate(context);

@@ -46,6 +46,7 @@ export class EmulatorAuthorizer {
     private readonly clientFor: (clientId: string) => EmulatorClient | undefined,
     private readonly grants: EmulatorGrantStore,
     private readonly now: Clock,
+    private readonly issuer: string,
   ) {}
 
   validate(query: Params): AuthorizeOutcome {
@@ -158,9 +159,10 @@ export class EmulatorAuthorizer {
     return this.location(redirectUri, { error, state });
   }
 
+  /** Like Google, names itself in every authorization response (RFC 9207 `iss`). */
   private location(redirectUri: string, params: Record<string, string | undefined>): string {
     const url = new URL(redirectUri);
-    for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+    for (const [name, value] of Object.entries({ ...params, iss: this.issuer })) if (value !== undefined) url.searchParams.set(name, value);
     return url.toString();
   }
 }

@@ -105,10 +105,10 @@ describe('GoogleEmulator', () => {
       expect(location.searchParams.get('code')).toMatch(/^4\/0/);
     });
 
-    it('redirects a cancelled consent with error=access_denied and the state', () => {
+    it('redirects a cancelled consent with error=access_denied, the state and its issuer (RFC 9207)', () => {
       const location = consent(query(), { cancel: true });
 
-      expect(Object.fromEntries(location.searchParams)).toEqual({ error: 'access_denied', state: 'state-123' });
+      expect(Object.fromEntries(location.searchParams)).toEqual({ error: 'access_denied', state: 'state-123', iss: ISSUER });
     });
 
     it('redirects an allowed consent with code, state, the granted scopes and authuser', () => {
@@ -118,6 +118,7 @@ describe('GoogleEmulator', () => {
       expect(location.searchParams.get('state')).toBe('state-123');
       expect(location.searchParams.get('scope')).toBe(LINK_SCOPES);
       expect(location.searchParams.get('authuser')).toBe('0');
+      expect(location.searchParams.get('iss')).toBe(ISSUER);
     });
 
     it('grants a subset under granular consent, but always the basic scopes', () => {

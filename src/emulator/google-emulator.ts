@@ -66,7 +66,7 @@ export class GoogleEmulator {
     const save = options.onStateChange;
     this.grants = new EmulatorGrantStore(this.now, save && (() => save(this.state())));
     if (options.state) this.grants.restore(options.state.grants);
-    this.authorization = new EmulatorAuthorizer((clientId) => this.clientFor(clientId), this.grants, this.now);
+    this.authorization = new EmulatorAuthorizer((clientId) => this.clientFor(clientId), this.grants, this.now, this.issuer);
   }
 
   state(): EmulatorState {

@@ -164,11 +164,11 @@ describe('the built-in Google emulator (local mode, e2e)', () => {
     expect(location.searchParams.get('code')).toBeTruthy();
   });
 
-  it('redirects Cancel with error=access_denied and the state', async () => {
+  it('redirects Cancel with error=access_denied, the state and its issuer', async () => {
     const location = await browser.consent(uniqueEmail(), 'cancel');
 
     expect(`${location.origin}${location.pathname}`).toBe(config.google.callbackUrl);
-    expect(Object.fromEntries(location.searchParams)).toEqual({ error: 'access_denied', state: 'state-xyz' });
+    expect(Object.fromEntries(location.searchParams)).toEqual({ error: 'access_denied', state: 'state-xyz', iss: config.google.issuers[0] });
   });
 
   it('refuses a consent form submitted twice', async () => {

@@ -140,6 +140,31 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
       expect(google.requests('token').length).toBe(exchangesBefore + 1);
     });
 
+    it('accepts the iss that names Google in the authorization response (RFC 9207)', async () => {
+      const ada = await person(app);
+      const callbackUrl = await google.consent(await startLink(ada), { email: ada.user.email });
+
+      const reply = await ada.browser.get(callbackUrl);
+
+      expect(new URL(callbackUrl).searchParams.get('iss')).toBe(google.issuer);
+      expect(linkOutcome(reply).link).toBe('success');
+    });
+
+    it('refuses an authorization response from another issuer (mix-up): google_error, the code never sent, the state consumed', async () => {
+      const ada = await person(app);
+      const callbackUrl = new URL(await google.consent(await startLink(ada), { email: ada.user.email }));
+      callbackUrl.searchParams.set('iss', 'https://attacker.example');
+      const exchangesBefore = google.requests('token').length;
+
+      const reply = await ada.browser.get(callbackUrl.toString());
+
+      expect(reply.status).toBe(302);
+      expect(linkOutcome(reply)).toMatchObject({ link: 'error', reason: 'google_error' });
+      expect(google.requests('token').length).toBe(exchangesBefore);
+      expect(await storedLink(app, ada.user.id)).toBeNull();
+      expect(await app.database.query('SELECT 1 FROM oauth_states WHERE user_id = $1', [ada.user.id])).toHaveLength(0);
+    });
+
     it('refuses an expired state with invalid_state', async () => {
       const ada = await person(app);
       const callbackUrl = await google.consent(await startLink(ada), { email: ada.user.email });

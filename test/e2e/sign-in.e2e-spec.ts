@@ -112,6 +112,22 @@ describe('sign in with Google (e2e)', () => {
       expect(await userByEmail(app, email)).toBeUndefined();
     });
 
+    it('refuses an authorization response naming another issuer (RFC 9207 mix-up): google_error, no session, no code exchange', async () => {
+      const email = uniqueEmail('mixup', 'gmail.com');
+      const browser = app.client();
+      const start = await browser.get('/api/v1/auth/google');
+      const callback = new URL(await google.consent(start.location!, { email }));
+      callback.searchParams.set('iss', 'https://attacker.example');
+      const exchangesBefore = google.requests('token').length;
+
+      const reply = await browser.get(callback.toString());
+
+      expect(reply.location).toBe(`${app.url}/users/me?google_login=error&reason=google_error`);
+      expect(reply.headers.getSetCookie().some((cookie) => cookie.startsWith('sid='))).toBe(false);
+      expect(google.requests('token').length).toBe(exchangesBefore);
+      expect(await userByEmail(app, email)).toBeUndefined();
+    });
+
     it('answers a cancelled sign-in with access_denied', async () => {
       const { reply } = await signIn(app, google, { email: uniqueEmail(), cancel: true });
 
