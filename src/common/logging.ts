@@ -14,7 +14,7 @@ export function redactUrl(url: string | undefined): string | undefined {
 
 /**
  * Probed and scraped every few seconds: a line each would drown the log, so the request logger
- * does not even run for them (a sixth of a liveness probe's CPU, BENCHMARKS.md).
+ * does not even run for them (pino-http was a seventh of a probe's CPU in a profile, BENCHMARKS.md).
  */
 const UNLOGGED_ROUTES = [
   { path: 'health/live', method: RequestMethod.GET },
