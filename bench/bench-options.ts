@@ -32,7 +32,9 @@ function positive(name: string, fallback: number): number {
 
 export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const seeded = argv.includes('--seed');
-  const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim()).filter(Boolean);
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   return {
     durationSeconds: positive('BENCH_DURATION', 10),
     warmupSeconds: positive('BENCH_WARMUP', 3),

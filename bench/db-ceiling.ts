@@ -27,7 +27,14 @@ export async function dbCeiling(url: string, callers: number, seconds: number): 
     const started = performance.now();
     const latencies = await run(seconds);
     const { p50, p99 } = summarise(latencies);
-    return { requestsPerSecond: latencies.length / ((performance.now() - started) / 1000), p50Ms: p50, p99Ms: p99, requests: latencies.length, non2xx: 0, errors: 0 };
+    return {
+      requestsPerSecond: latencies.length / ((performance.now() - started) / 1000),
+      p50Ms: p50,
+      p99Ms: p99,
+      requests: latencies.length,
+      non2xx: 0,
+      errors: 0,
+    };
   } finally {
     await pool.end();
   }

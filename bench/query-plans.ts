@@ -51,8 +51,18 @@ const TRANSACTION_CONTROL = /^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK)/i;
  * against the seeded database through a capturing TypeORM logger, then each captured statement is
  * explained (inside a rolled-back transaction, so the state consume deletes nothing for good).
  */
-export async function queryPlans(databaseUrl: string, encryptionKeys: string, google: Record<string, string>, subjects: { linkedUserId: string; sessionToken: string }): Promise<QueryPlan[]> {
-  const config = loadConfig({ ...google, DATABASE_URL: databaseUrl, ENCRYPTION_KEYS: encryptionKeys, DATA_DIR: mkdtempSync(join(tmpdir(), 'google-link-bench-plans-')) });
+export async function queryPlans(
+  databaseUrl: string,
+  encryptionKeys: string,
+  google: Record<string, string>,
+  subjects: { linkedUserId: string; sessionToken: string },
+): Promise<QueryPlan[]> {
+  const config = loadConfig({
+    ...google,
+    DATABASE_URL: databaseUrl,
+    ENCRYPTION_KEYS: encryptionKeys,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'google-link-bench-plans-')),
+  });
   const keyRing = new KeyRing(config.encryptionKeys);
   installKeyRing(keyRing);
   const logger = new CapturingLogger();
@@ -82,16 +92,29 @@ export async function queryPlans(databaseUrl: string, encryptionKeys: string, go
       ...(await capture('admin users page', () => profiles.list({}, { limit: 50 }))),
       ...(await capture('admin users page 2 (cursor)', () => profiles.list({}, { limit: 50, cursor: firstPage.nextCursor ?? undefined }))),
       ...(await capture('admin users page, linked=true', () => profiles.list({ linked: true }, { limit: 50 }))),
-      ...(await capture('admin users page 2, linked=true (cursor)', () => profiles.list({ linked: true }, { limit: 50, cursor: firstLinkedPage.nextCursor ?? undefined }))),
+      ...(await capture('admin users page 2, linked=true (cursor)', () =>
+        profiles.list({ linked: true }, { limit: 50, cursor: firstLinkedPage.nextCursor ?? undefined }),
+      )),
       ...(await capture('admin users page, linked=false', () => profiles.list({ linked: false }, { limit: 50 }))),
       ...(await capture('audit events page', () => audit.list({}, { limit: 50 }))),
       ...(await capture("audit events page, one user's", () => audit.list({ userId: subjects.linkedUserId }, { limit: 50 }))),
     ];
     // The consume deletes its row: explain it against a second, still pending state.
     const consumed = await capture('OAuth state consume', async () =>
-      states.consume(await states.create({ purpose: 'link', userId: subjects.linkedUserId, browserSecret, codeVerifier: 'v'.repeat(43), nonce: 'n', nextPath: null }), browserSecret, null),
+      states.consume(
+        await states.create({ purpose: 'link', userId: subjects.linkedUserId, browserSecret, codeVerifier: 'v'.repeat(43), nonce: 'n', nextPath: null }),
+        browserSecret,
+        null,
+      ),
     );
-    const pending = await states.create({ purpose: 'link', userId: subjects.linkedUserId, browserSecret, codeVerifier: 'v'.repeat(43), nonce: 'n', nextPath: null });
+    const pending = await states.create({
+      purpose: 'link',
+      userId: subjects.linkedUserId,
+      browserSecret,
+      codeVerifier: 'v'.repeat(43),
+      nonce: 'n',
+      nextPath: null,
+    });
     const consume = consumed.find((statement) => statement.sql.includes('DELETE FROM oauth_states'))!;
     statements.push({ ...consume, name: 'OAuth state consume (callback)', parameters: [createHash('sha256').update(pending).digest()] });
 

@@ -46,10 +46,22 @@ export function formatTable(report: BenchReport): string {
     scenario.cpuMsPerRequest ? number(scenario.cpuMsPerRequest * 1000) : '',
     scenario.peakRssMb ? number(scenario.peakRssMb) : '',
   ]);
-  rows.push(['service peak RSS (sampled / VmHWM)', '', '', '', '', `≤ ${report.rss.targetMb} MB`, report.rss.met ? 'yes' : 'NO', '', `${number(report.rss.peakMb)} / ${number(report.rss.highWaterMarkMb)}`]);
+  rows.push([
+    'service peak RSS (sampled / VmHWM)',
+    '',
+    '',
+    '',
+    '',
+    `≤ ${report.rss.targetMb} MB`,
+    report.rss.met ? 'yes' : 'NO',
+    '',
+    `${number(report.rss.peakMb)} / ${number(report.rss.highWaterMarkMb)}`,
+  ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   const line = (row: string[]) => `| ${row.map((value, column) => cell(value, widths[column], column > 0)).join(' | ')} |`;
   const rule = `|${widths.map((width, column) => (column > 0 ? '-'.repeat(width + 1) + ':' : '-'.repeat(width + 2))).join('|')}|`;
-  const failures = report.scenarios.filter((scenario) => scenario.failures > 0).map((scenario) => `${scenario.label}: ${scenario.failures} failed requests${scenario.notes ? ` (${scenario.notes})` : ''}`);
+  const failures = report.scenarios
+    .filter((scenario) => scenario.failures > 0)
+    .map((scenario) => `${scenario.label}: ${scenario.failures} failed requests${scenario.notes ? ` (${scenario.notes})` : ''}`);
   return [line(header), rule, ...rows.map(line), ...failures].join('\n');
 }

@@ -82,7 +82,10 @@ async function main(options: BenchOptions): Promise<number> {
       console.log(`Seeded: ${JSON.stringify(seed)}`);
     }
     const meUsers = await database.signedInUsers('bench-me', ME_USERS);
-    const linkTasks: LinkTask[] = await database.signedInUsers('bench-link', Math.ceil(MAX_LINKS_PER_SECOND * (options.durationSeconds + options.warmupSeconds)));
+    const linkTasks: LinkTask[] = await database.signedInUsers(
+      'bench-link',
+      Math.ceil(MAX_LINKS_PER_SECOND * (options.durationSeconds + options.warmupSeconds)),
+    );
     await fake.call('setLinkTasks', linkTasks);
     let linkedTokens: string[] = [];
 
@@ -94,10 +97,19 @@ async function main(options: BenchOptions): Promise<number> {
       return { ...result, cpuSeconds: cpuSeconds(pid) - before };
     };
     const measure = (target: LoadTarget, pid = service.pid): Promise<Outcome> =>
-      metered(pid, () => load(target, options.connections, options.warmupSeconds), () => load(target, options.connections, options.durationSeconds));
+      metered(
+        pid,
+        () => load(target, options.connections, options.warmupSeconds),
+        () => load(target, options.connections, options.durationSeconds),
+      );
     const meTokens = meUsers.map((user) => user.token);
     const scenarios: Scenario[] = [
-      { name: 'baseline', label: 'baseline: node:http fixed JSON', external: true, run: () => measure({ url: `http://127.0.0.1:${baseline.ready.port}/` }, baseline.child.pid!) },
+      {
+        name: 'baseline',
+        label: 'baseline: node:http fixed JSON',
+        external: true,
+        run: () => measure({ url: `http://127.0.0.1:${baseline.ready.port}/` }, baseline.child.pid),
+      },
       {
         name: 'db-ceiling',
         label: 'PostgreSQL alone: SELECT round trips/s',
@@ -105,8 +117,18 @@ async function main(options: BenchOptions): Promise<number> {
         run: async () => ({ ...(await dbCeiling(database.url, options.connections, options.durationSeconds)), cpuSeconds: 0 }),
       },
       { name: 'health', label: 'GET /health/live', minRatio: 0.7, run: () => measure({ url: `${serviceUrl}/health/live` }) },
-      { name: 'me', label: 'GET /api/v1/users/me (not linked)', minRatio: 0.25, run: () => measure({ url: `${serviceUrl}/api/v1/users/me`, bearerTokens: meTokens }) },
-      { name: 'link-start', label: 'GET /api/v1/auth/google/link', minRatio: 0.15, run: () => measure({ url: `${serviceUrl}/api/v1/auth/google/link`, bearerTokens: meTokens }) },
+      {
+        name: 'me',
+        label: 'GET /api/v1/users/me (not linked)',
+        minRatio: 0.25,
+        run: () => measure({ url: `${serviceUrl}/api/v1/users/me`, bearerTokens: meTokens }),
+      },
+      {
+        name: 'link-start',
+        label: 'GET /api/v1/auth/google/link',
+        minRatio: 0.15,
+        run: () => measure({ url: `${serviceUrl}/api/v1/auth/google/link`, bearerTokens: meTokens }),
+      },
       {
         name: 'link-round-trip',
         label: 'link round trip (completed links/s)',
@@ -120,7 +142,9 @@ async function main(options: BenchOptions): Promise<number> {
           const all = await database.query<{ email: string }>(`SELECT email FROM google_oauth2_users WHERE email LIKE 'bench-link-%'`);
           const linkedEmails = new Set(all.map((row) => row.email));
           linkedTokens = linkTasks.filter((task) => linkedEmails.has(task.email)).map((task) => task.token);
-          const notes = [run.exhausted ? 'ran out of fresh users' : '', ...Object.entries(run.failures).map(([reason, count]) => `${reason}: ${count}`)].filter(Boolean).join(', ');
+          const notes = [run.exhausted ? 'ran out of fresh users' : '', ...Object.entries(run.failures).map(([reason, count]) => `${reason}: ${count}`)]
+            .filter(Boolean)
+            .join(', ');
           return {
             requestsPerSecond: run.completed / run.seconds,
             p50Ms: run.latency.p50,
@@ -133,7 +157,12 @@ async function main(options: BenchOptions): Promise<number> {
           };
         },
       },
-      { name: 'me-linked', label: 'GET /api/v1/users/me (linked)', minRatio: 0.25, run: () => measure({ url: `${serviceUrl}/api/v1/users/me`, bearerTokens: linkedTokens }) },
+      {
+        name: 'me-linked',
+        label: 'GET /api/v1/users/me (linked)',
+        minRatio: 0.25,
+        run: () => measure({ url: `${serviceUrl}/api/v1/users/me`, bearerTokens: linkedTokens }),
+      },
       {
         name: 'ooo-cached',
         label: 'GET …/google/out-of-office (cached token)',
@@ -223,7 +252,10 @@ async function main(options: BenchOptions): Promise<number> {
         `SELECT user_id, email FROM google_oauth2_users WHERE google_user_id LIKE 'seed-sub-%' AND status = 'active' ORDER BY created_at DESC LIMIT 1 OFFSET 1000`,
       );
       const seededIndex = Number(/^seed-(\d+)@/.exec(subject.email)![1]);
-      report.plans = await queryPlans(database.url, encryptionKeys, googleEnv, { linkedUserId: subject.user_id, sessionToken: seededSessionToken(seededIndex) });
+      report.plans = await queryPlans(database.url, encryptionKeys, googleEnv, {
+        linkedUserId: subject.user_id,
+        sessionToken: seededSessionToken(seededIndex),
+      });
     }
     console.log(`\n${formatTable(report)}\n`);
     mkdirSync(dirname(options.resultsFile), { recursive: true });

@@ -14,8 +14,7 @@ const ENVELOPES = 16;
  * fake Google knows none of them, so the scenarios use users linked through the real flow.
  */
 export async function seedScale(database: BenchDatabase, keyRing: KeyRing, users: number, links: number): Promise<Record<string, number>> {
-  const seal = (context: string) =>
-    Array.from({ length: ENVELOPES }, () => keyRing.encrypt(`ya29.seed-${randomBytes(150).toString('base64url')}`, context));
+  const seal = (context: string) => Array.from({ length: ENVELOPES }, () => keyRing.encrypt(`ya29.seed-${randomBytes(150).toString('base64url')}`, context));
   const accessTokens = seal('google_oauth2_users.access_token');
   const refreshTokens = seal('google_oauth2_users.refresh_token');
   const timings: Record<string, number> = {};

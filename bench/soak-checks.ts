@@ -22,8 +22,7 @@ export function encryptedColumns(): Array<{ table: string; column: string; conte
     });
 }
 
-const count = async (database: TestDatabase, sql: string, params: unknown[] = []) =>
-  Number((await database.query<{ n: string }>(sql, params))[0].n);
+const count = async (database: TestDatabase, sql: string, params: unknown[] = []) => Number((await database.query<{ n: string }>(sql, params))[0].n);
 
 /** Invariants that hold at every instant, faults or not: checked during the run and after it. */
 export async function invariantChecks(database: TestDatabase, keyRing: KeyRing): Promise<CheckResult[]> {
@@ -49,7 +48,11 @@ export async function invariantChecks(database: TestDatabase, keyRing: KeyRing):
         // Counted as not sealed below; the value itself is never printed.
       }
     }
-    results.push({ name: `${context}: every value a v1:<keyId>: envelope that decrypts`, ok: sealed === rows.length, detail: `${sealed}/${rows.length} sealed` });
+    results.push({
+      name: `${context}: every value a v1:<keyId>: envelope that decrypts`,
+      ok: sealed === rows.length,
+      detail: `${sealed}/${rows.length} sealed`,
+    });
   }
   return results;
 }
@@ -60,13 +63,24 @@ export async function finalChecks(
   options: { presentedStates: Buffer[]; stateTtlSeconds: number; purgeGraceSeconds: number },
 ): Promise<CheckResult[]> {
   const replayable = await count(database, 'SELECT count(*) AS n FROM oauth_states WHERE state_hash = ANY($1)', [options.presentedStates]);
-  const overlong = await count(database, `SELECT count(*) AS n FROM oauth_states WHERE expires_at > created_at + make_interval(secs => $1 + 1)`, [options.stateTtlSeconds]);
-  const orphans = await count(database, 'SELECT count(*) AS n FROM oauth_states s WHERE s.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id)');
-  const unpurged = await count(database, `SELECT count(*) AS n FROM oauth_states WHERE expires_at < now() - make_interval(secs => $1)`, [options.purgeGraceSeconds]);
+  const overlong = await count(database, `SELECT count(*) AS n FROM oauth_states WHERE expires_at > created_at + make_interval(secs => $1 + 1)`, [
+    options.stateTtlSeconds,
+  ]);
+  const orphans = await count(
+    database,
+    'SELECT count(*) AS n FROM oauth_states s WHERE s.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id)',
+  );
+  const unpurged = await count(database, `SELECT count(*) AS n FROM oauth_states WHERE expires_at < now() - make_interval(secs => $1)`, [
+    options.purgeGraceSeconds,
+  ]);
   const expired = await count(database, 'SELECT count(*) AS n FROM oauth_states WHERE expires_at < now()');
   const stuck = await database.query<{ attempts: number }>('SELECT attempts FROM google_revocations');
   return [
-    { name: 'every state presented at the callback is consumed', ok: replayable === 0, detail: `${replayable} of ${options.presentedStates.length} still stored` },
+    {
+      name: 'every state presented at the callback is consumed',
+      ok: replayable === 0,
+      detail: `${replayable} of ${options.presentedStates.length} still stored`,
+    },
     { name: `no state lives longer than STATE_TTL_SECONDS (${options.stateTtlSeconds} s)`, ok: overlong === 0, detail: `${overlong} overlong` },
     { name: 'no orphan state (its user gone)', ok: orphans === 0, detail: `${orphans} orphan(s)` },
     {

@@ -123,7 +123,8 @@ export class SoakPerson {
         return;
       }
       // A partial grant may still succeed: include_granted_scopes merges an earlier full grant.
-      const expected = outcome === 'google_error' || (choice === 'cancel' && outcome === 'access_denied') || (choice === 'partial' && outcome === 'missing_scopes');
+      const expected =
+        outcome === 'google_error' || (choice === 'cancel' && outcome === 'access_denied') || (choice === 'partial' && outcome === 'missing_scopes');
       if (!expected) this.violation(`link callback (${kind}) ended with ${outcome}`);
       if (outcome !== 'google_error') choice = kind === 'other-account' ? 'other-account' : 'full';
     }
@@ -133,9 +134,11 @@ export class SoakPerson {
   private async readOutOfOffice(times: number): Promise<void> {
     for (let read = 0; read < times; read += 1) {
       // Forced expiry: the next read must refresh the access token at Google.
-      if (Math.random() < 0.6) await this.world.database.query(`UPDATE google_oauth2_users SET access_token_expires_at = now() WHERE user_id = $1`, [this.userId]);
+      if (Math.random() < 0.6)
+        await this.world.database.query(`UPDATE google_oauth2_users SET access_token_expires_at = now() WHERE user_id = $1`, [this.userId]);
       const reply = await this.send('out-of-office', () => this.browser.get(OOO), [200, 502]);
-      if (reply.status === 502 && reply.json<{ code?: string }>().code !== 'google_unavailable') this.violation(`out-of-office 502 with ${reply.body.slice(0, 120)}`);
+      if (reply.status === 502 && reply.json<{ code?: string }>().code !== 'google_unavailable')
+        this.violation(`out-of-office 502 with ${reply.body.slice(0, 120)}`);
     }
   }
 

@@ -162,10 +162,18 @@ async function main(options: SoakOptions): Promise<number> {
     const deadline = Date.now() + options.durationSeconds * 1000;
     let cycles = 0;
     const endings = new Tally();
-    console.log(`soak: ${options.people} people for ${options.durationSeconds} s (at most ${options.maxCycles} cycles), fault rate ${options.faultRate}, Google timeout ${options.googleTimeoutMs} ms`);
+    console.log(
+      `soak: ${options.people} people for ${options.durationSeconds} s (at most ${options.maxCycles} cycles), fault rate ${options.faultRate}, Google timeout ${options.googleTimeoutMs} ms`,
+    );
     injector.start();
-    const invariantTimer = setInterval(() => void checkInvariants().catch((error: Error) => invariantFailures.add(`invariant check failed: ${error.message}`)), INVARIANT_EVERY_MS);
-    const progress = setInterval(() => console.log(`soak: ${Math.round((Date.now() - started) / 1000)} s, ${cycles} cycles, ${world.violations.length} violations`), 15_000);
+    const invariantTimer = setInterval(
+      () => void checkInvariants().catch((error: Error) => invariantFailures.add(`invariant check failed: ${error.message}`)),
+      INVARIANT_EVERY_MS,
+    );
+    const progress = setInterval(
+      () => console.log(`soak: ${Math.round((Date.now() - started) / 1000)} s, ${cycles} cycles, ${world.violations.length} violations`),
+      15_000,
+    );
     await Promise.all(
       Array.from({ length: options.people }, async (_, worker) => {
         while (Date.now() < deadline && cycles < options.maxCycles) {
@@ -185,23 +193,58 @@ async function main(options: SoakOptions): Promise<number> {
     await checkInvariants();
     const checks: CheckResult[] = [
       ...(await invariantChecks(database, keyRing)),
-      ...(await finalChecks(database, { presentedStates: world.presentedStates, stateTtlSeconds: STATE_TTL_SECONDS, purgeGraceSeconds: options.purgeGraceSeconds })),
-      { name: `invariants held at every check during the run (${invariantPasses} passes)`, ok: invariantFailures.size === 0, detail: [...invariantFailures].join('; ') || 'held' },
-      { name: 'clients saw only answers the SPEC allows (no 5xx but 502 google_unavailable, no hang)', ok: world.violations.length === 0, detail: `${world.violations.length} violation(s)` },
+      ...(await finalChecks(database, {
+        presentedStates: world.presentedStates,
+        stateTtlSeconds: STATE_TTL_SECONDS,
+        purgeGraceSeconds: options.purgeGraceSeconds,
+      })),
+      {
+        name: `invariants held at every check during the run (${invariantPasses} passes)`,
+        ok: invariantFailures.size === 0,
+        detail: [...invariantFailures].join('; ') || 'held',
+      },
+      {
+        name: 'clients saw only answers the SPEC allows (no 5xx but 502 google_unavailable, no hang)',
+        ok: world.violations.length === 0,
+        detail: `${world.violations.length} violation(s)`,
+      },
     ];
     const alive = world.retiredGrants.filter((token) => google.isLive(token)).length;
-    checks.push({ name: 'every unlinked or replaced grant is revoked at Google', ok: alive === 0, detail: `${alive} of ${world.retiredGrants.length} still live` });
+    checks.push({
+      name: 'every unlinked or replaced grant is revoked at Google',
+      ok: alive === 0,
+      detail: `${alive} of ${world.retiredGrants.length} still live`,
+    });
     const unexpected = app.logs.filter((line) => /"msg":"(Unexpected failure|Database unavailable)/.test(line)).length;
     checks.push({ name: 'no unexpected failure in the service log', ok: unexpected === 0, detail: `${unexpected} line(s)` });
     const exitCode = await app.stop();
     checks.push({ name: 'the service shut down cleanly', ok: exitCode === 0, detail: `exit code ${exitCode}` });
 
     console.log(`\nsoak summary: ${loadSeconds.toFixed(0)} s of load, ${cycles} cycles by ${options.people} people, fault rate ${options.faultRate}\n`);
-    console.log(table(['step', 'count', 'outcomes'], [...endings.rows(), ...world.tally.rows()].map((row) => [row.step, String(row.total), row.outcomes])));
+    console.log(
+      table(
+        ['step', 'count', 'outcomes'],
+        [...endings.rows(), ...world.tally.rows()].map((row) => [row.step, String(row.total), row.outcomes]),
+      ),
+    );
     console.log('');
-    console.log(table(['Google endpoint', 'requests / faults injected', 'detail'], [...injector.observed.rows(), ...injector.injected.rows().map((row) => ({ ...row, step: `faults: ${row.step}` }))].map((row) => [row.step, String(row.total), row.outcomes])));
+    console.log(
+      table(
+        ['Google endpoint', 'requests / faults injected', 'detail'],
+        [...injector.observed.rows(), ...injector.injected.rows().map((row) => ({ ...row, step: `faults: ${row.step}` }))].map((row) => [
+          row.step,
+          String(row.total),
+          row.outcomes,
+        ]),
+      ),
+    );
     console.log('');
-    console.log(table(['check', 'result', 'detail'], checks.map((check) => [check.name, check.ok ? 'ok' : 'VIOLATION', check.detail])));
+    console.log(
+      table(
+        ['check', 'result', 'detail'],
+        checks.map((check) => [check.name, check.ok ? 'ok' : 'VIOLATION', check.detail]),
+      ),
+    );
     const examples = [...new Set(world.violations)].slice(0, 10);
     if (examples.length) console.log(`\nclient-side violations (first ${examples.length} distinct):\n${examples.map((line) => `  - ${line}`).join('\n')}`);
     const failed = checks.filter((check) => !check.ok).length;

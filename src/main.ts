@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import type { Server } from 'node:http';
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { ConfigurationError } from './config/environment';
 import { loadConfig } from './config/app-config';
@@ -33,7 +32,7 @@ async function bootstrap(): Promise<void> {
     // then does the embedded database stop, so nothing is cut off mid-query. A keep-alive socket
     // that turns idle after its last response would hold close() open, so idle ones are swept
     // until it completes, and whatever is left after the grace period is cut.
-    const server = app.getHttpServer() as Server;
+    const server = app.getHttpServer();
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
     const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     await app.close();
@@ -45,7 +44,9 @@ async function bootstrap(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: '0.0.0.0' });
-  new Logger('Bootstrap').log(`google-link listening on ${config.publicUrl} (users/me page: ${config.frontendUrl}/users/me, API docs: ${config.publicUrl}/api/docs)`);
+  new Logger('Bootstrap').log(
+    `google-link listening on ${config.publicUrl} (users/me page: ${config.frontendUrl}/users/me, API docs: ${config.publicUrl}/api/docs)`,
+  );
 }
 
 void bootstrap().catch((error: unknown) => {

@@ -23,8 +23,7 @@ const LINK_OUTCOMES = {
   missing_scopes:
     'Google did not grant access to your calendar, so the account was not connected. Connect again and leave the calendar permission ticked on Google’s consent screen.',
   google_account_in_use: 'That Google account is already connected to another user here. Choose a different Google account.',
-  no_offline_access:
-    'Google did not grant offline access. Remove google-link from your Google account’s third-party access, then connect again.',
+  no_offline_access: 'Google did not grant offline access. Remove google-link from your Google account’s third-party access, then connect again.',
   google_error: 'Google could not complete the connection and nothing was saved. Please try again in a moment.',
 };
 const LOGIN_OUTCOMES = {
@@ -110,7 +109,10 @@ function showOutcomeFromUrl() {
   if (link === 'success') {
     notify('Your Google account is connected', 'google-link can now read your out-of-office events.', 'success');
   } else if (link !== null) {
-    alertError('Your Google account was not connected', LINK_OUTCOMES[reason] ?? 'Something went wrong while connecting your Google account. Please try again.');
+    alertError(
+      'Your Google account was not connected',
+      LINK_OUTCOMES[reason] ?? 'Something went wrong while connecting your Google account. Please try again.',
+    );
   } else if (login === 'error') {
     alertError('You were not signed in', LOGIN_OUTCOMES[reason] ?? 'Something went wrong while signing in with Google. Please try again.');
   }
@@ -124,7 +126,14 @@ function showOutcomeFromUrl() {
 const DAY_MS = 86_400_000;
 const linkedAtFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'long', timeStyle: 'short' });
 const allDayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
-const timedFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', hour: 'numeric', minute: '2-digit' });
+const timedFormat = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  month: 'short',
+  day: 'numeric',
+  year: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+});
 const monthFormat = (timeZone) => new Intl.DateTimeFormat(undefined, { month: 'short', timeZone });
 const dayFormat = (timeZone) => new Intl.DateTimeFormat(undefined, { day: 'numeric', timeZone });
 

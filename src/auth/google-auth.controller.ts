@@ -1,13 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiCookieAuth,
-  ApiFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CurrentPrincipal, Public } from '../common/decorators';
@@ -45,11 +37,16 @@ export class GoogleAuthController {
   @ApiCookieAuth()
   @ApiOperation({
     summary: 'Start connecting a Google account (offline Calendar access)',
-    description: 'Returns the Google consent URL; the web app navigates the browser there. Also sets a short-lived HttpOnly cookie binding the flow to this browser.',
+    description:
+      'Returns the Google consent URL; the web app navigates the browser there. Also sets a short-lived HttpOnly cookie binding the flow to this browser.',
   })
   @ApiOkResponse({ type: AuthorizationUrlResponse })
   @ApiErrors(401, 'rate_limited')
-  async startLink(@CurrentPrincipal() principal: Principal, @Req() request: AppRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<AuthorizationUrlResponse> {
+  async startLink(
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: AppRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AuthorizationUrlResponse> {
     const url = await this.authorization.authorizationUrl(this.bindBrowser(request, reply), {
       purpose: 'link',
       userId: principal.userId,

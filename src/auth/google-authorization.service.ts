@@ -42,9 +42,10 @@ export class GoogleAuthorizationService {
       const attempt = Object.create(this.strategy) as StrategyAttempt;
       attempt.redirect = resolve;
       attempt.error = reject;
-      attempt.fail = () => reject(new Error('The Google strategy refused to start an authorization request'));
-      attempt.success = attempt.fail;
-      attempt.pass = attempt.fail;
+      const refuse = () => reject(new Error('The Google strategy refused to start an authorization request'));
+      attempt.fail = refuse;
+      attempt.success = refuse;
+      attempt.pass = refuse;
       // A blank request: passport-oauth2 treats any `code` or `error` in the query as a callback,
       // and nothing from the start request belongs in the authorization request anyway.
       attempt.authenticate({ query: {}, body: {} } as never, options);

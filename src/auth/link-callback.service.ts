@@ -9,14 +9,7 @@ import { missingScopes, parseScopes } from '../users/google-scopes';
 import { CallbackResult, GoogleGrant } from './oauth-flow';
 import { ConsumedState } from './oauth-states.service';
 
-export type LinkOutcome =
-  | 'success'
-  | 'access_denied'
-  | 'invalid_state'
-  | 'missing_scopes'
-  | 'google_account_in_use'
-  | 'no_offline_access'
-  | 'google_error';
+export type LinkOutcome = 'success' | 'access_denied' | 'invalid_state' | 'missing_scopes' | 'google_account_in_use' | 'no_offline_access' | 'google_error';
 
 /** Completes a link callback: identity, scopes, then the stored link. Always an outcome, never a throw. */
 @Injectable()

@@ -13,6 +13,7 @@ export function safeNextPath(next: unknown): string | null {
   } catch {
     return null;
   }
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[\\\u0000-\u001f\u007f]/.test(next) || /[\\\u0000-\u001f\u007f]/.test(decoded) || decoded.startsWith('//')) return null;
   const url = new URL(next, BASE);
   if (url.origin !== BASE) return null;

@@ -18,11 +18,7 @@ export interface GoogleGrant {
   idToken: string | undefined;
 }
 
-export type CallbackResult =
-  | { kind: 'grant'; grant: GoogleGrant }
-  | { kind: 'denied' }
-  | { kind: 'failed'; error: unknown }
-  | { kind: 'skipped' };
+export type CallbackResult = { kind: 'grant'; grant: GoogleGrant } | { kind: 'denied' } | { kind: 'failed'; error: unknown } | { kind: 'skipped' };
 
 export type OAuthRequest = AppRequest & { oauthFlow?: OAuthFlow; oauthResult?: CallbackResult };
 

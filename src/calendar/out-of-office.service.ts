@@ -21,7 +21,8 @@ export function outOfOfficeWindow(from: string | undefined, to: string | undefin
   if (Number.isNaN(start.getTime())) throw new DomainError('invalid_request', 'from must be an ISO 8601 date or date-time');
   if (Number.isNaN(end.getTime())) throw new DomainError('invalid_request', 'to must be an ISO 8601 date or date-time');
   if (end.getTime() <= start.getTime()) throw new DomainError('invalid_request', 'to must be after from');
-  if (end.getTime() - start.getTime() > MAX_WINDOW_DAYS * DAY_MS) throw new DomainError('invalid_request', `to must be at most ${MAX_WINDOW_DAYS} days after from`);
+  if (end.getTime() - start.getTime() > MAX_WINDOW_DAYS * DAY_MS)
+    throw new DomainError('invalid_request', `to must be at most ${MAX_WINDOW_DAYS} days after from`);
   return { from: start, to: end };
 }
 

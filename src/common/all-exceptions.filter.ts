@@ -19,7 +19,20 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
  * Errors that mean the database is unreachable, shutting down or out of connections, not that we are
  * wrong: network codes, PostgreSQL classes 08 (connection) and 57P (operator intervention), 53300.
  */
-const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', '53300', '57P01', '57P02', '57P03']);
+const DATABASE_DOWN = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  '53300',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 const DATABASE_DOWN_MESSAGE =
   /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|not queryable|Client was closed|the database system is (starting up|shutting down)/;
 
@@ -40,7 +53,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = this.toBody(exception);
-    if (body.statusCode === HttpStatus.TOO_MANY_REQUESTS && !reply.getHeader('retry-after')) reply.header('Retry-After', '60');
+    if (body.statusCode === 429 && !reply.getHeader('retry-after')) reply.header('Retry-After', '60');
     reply.status(body.statusCode).header('cache-control', 'no-store').send(body);
   }
 

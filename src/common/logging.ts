@@ -45,19 +45,19 @@ export function requestId(request: IncomingMessage): string {
 
 export function loggerParams(config: AppConfig, stream?: DestinationStream): Params {
   const options: Params['pinoHttp'] = {
-      level: config.logLevel,
-      transport: config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
-      redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
-      customLogLevel: (_request: IncomingMessage, response: ServerResponse, error?: Error) =>
-        error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
-      serializers: {
-        req: (request: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-          id: request.id,
-          method: request.method,
-          url: redactUrl(request.url),
-        }),
-        res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
-      },
+    level: config.logLevel,
+    transport: config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+    redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
+    customLogLevel: (_request: IncomingMessage, response: ServerResponse, error?: Error) =>
+      error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+    serializers: {
+      req: (request: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+        id: request.id,
+        method: request.method,
+        url: redactUrl(request.url),
+      }),
+      res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+    },
   };
   // nestjs-pino's default route pattern ('{/*splat}') matches nothing under Nest 12's Fastify adapter.
   return { pinoHttp: stream ? [options, stream] : options, forRoutes: [{ path: '/{*splat}', method: RequestMethod.ALL }], exclude: UNLOGGED_ROUTES };

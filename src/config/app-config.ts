@@ -75,7 +75,10 @@ const trimSlash = (url: string) => url.replace(/\/+$/, '');
 const origin = (url: string) => new URL(url).origin;
 
 export function parseEncryptionKeys(value: string): EncryptionKeyConfig[] {
-  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new ConfigurationError('Invalid configuration: ENCRYPTION_KEYS must list at least one keyId:base64key');
   const seen = new Set<string>();
   return entries.map((entry) => {
@@ -137,8 +140,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
   const encryptionKeys = parseEncryptionKeys(env.ENCRYPTION_KEYS ?? local!.encryptionKeys);
   const clientId = env.GOOGLE_CLIENT_ID ?? EMULATOR_CLIENT_ID;
   const emulatorUrl = `${publicUrl}${EMULATOR_PATH}`;
-  const googleUrl = (configured: string | undefined, real: string, emulated: string) =>
-    emulator ? `${emulatorUrl}${emulated}` : (configured ?? real);
+  const googleUrl = (configured: string | undefined, real: string, emulated: string) => (emulator ? `${emulatorUrl}${emulated}` : (configured ?? real));
   const issuer = emulator ? emulatorUrl : (env.GOOGLE_ISSUER ?? 'https://accounts.google.com');
   const corsOrigins = (env.CORS_ORIGINS ?? []).map(origin);
 
@@ -165,9 +167,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       userinfoUrl: googleUrl(env.GOOGLE_USERINFO_URL, 'https://openidconnect.googleapis.com/v1/userinfo', '/v1/userinfo'),
       revokeUrl: googleUrl(env.GOOGLE_REVOKE_URL, 'https://oauth2.googleapis.com/revoke', '/revoke'),
       jwksUrl: googleUrl(env.GOOGLE_JWKS_URL, 'https://www.googleapis.com/oauth2/v3/certs', '/oauth2/v3/certs'),
-      issuers: issuer === 'https://accounts.google.com' || issuer === 'accounts.google.com'
-        ? ['https://accounts.google.com', 'accounts.google.com']
-        : [issuer],
+      issuers: issuer === 'https://accounts.google.com' || issuer === 'accounts.google.com' ? ['https://accounts.google.com', 'accounts.google.com'] : [issuer],
       calendarApiUrl: trimSlash(googleUrl(env.GOOGLE_CALENDAR_API_URL, 'https://www.googleapis.com/calendar/v3', '/calendar/v3')),
       linkScopes: env.GOOGLE_LINK_SCOPES ?? DEFAULT_LINK_SCOPES,
       loginScopes: ['openid', 'email', 'profile'],

@@ -1,18 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsEmail,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-  validateSync,
-  ValidationError,
-} from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync, ValidationError } from 'class-validator';
 
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 const PROMPTS = ['consent', 'select_account', 'none', ''];
@@ -25,7 +12,7 @@ const toBoolean = ({ value }: { value: unknown }) => {
   return value; // left as is so that @IsBoolean names the variable
 };
 const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+  value === undefined || value === '' ? undefined : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
 const toList = ({ value }: { value: unknown }) =>
   typeof value === 'string'
     ? value
@@ -36,110 +23,171 @@ const toList = ({ value }: { value: unknown }) =>
 
 /** Every variable of the SPEC's configuration table, as the process receives it. */
 export class Environment {
-  @IsOptional() @IsIn(['development', 'production', 'test'])
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
   NODE_ENV?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT?: number;
 
-  @IsOptional() @IsUrl(URL_OPTIONS)
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
   PUBLIC_URL?: string;
 
-  @IsOptional() @IsUrl(URL_OPTIONS)
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
   FRONTEND_URL?: string;
 
-  @IsOptional() @IsUrl(URL_OPTIONS)
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
   LOGIN_FAILED_URL?: string;
 
-  @IsOptional() @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// connection string' })
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// connection string' })
   DATABASE_URL?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   DATA_DIR?: string;
 
-  @IsOptional() @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// URL' })
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// URL' })
   REDIS_URL?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   ENCRYPTION_KEYS?: string;
 
-  @IsOptional() @IsString() @Matches(/\S/, { message: 'must not be blank' })
+  @IsOptional()
+  @IsString()
+  @Matches(/\S/, { message: 'must not be blank' })
   GOOGLE_CLIENT_ID?: string;
 
-  @IsOptional() @IsString() @Matches(/\S/, { message: 'must not be blank' })
+  @IsOptional()
+  @IsString()
+  @Matches(/\S/, { message: 'must not be blank' })
   GOOGLE_CLIENT_SECRET?: string;
 
-  @IsOptional() @Transform(toList) @IsString({ each: true })
+  @IsOptional()
+  @Transform(toList)
+  @IsString({ each: true })
   GOOGLE_ADDITIONAL_CLIENT_IDS?: string[];
 
-  @IsOptional() @IsUrl(URL_OPTIONS)
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
   GOOGLE_AUTHORIZATION_URL?: string;
 
-  @IsOptional() @IsUrl(URL_OPTIONS)
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
   GOOGLE_TOKEN_URL?: string;
 
-  @IsOptional() @IsUrl(URL_OPTIONS)
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
   GOOGLE_USERINFO_URL?: string;
 
-  @IsOptional() @IsUrl(URL_OPTIONS)
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
   GOOGLE_REVOKE_URL?: string;
 
-  @IsOptional() @IsUrl(URL_OPTIONS)
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
   GOOGLE_JWKS_URL?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   GOOGLE_ISSUER?: string;
 
-  @IsOptional() @IsUrl(URL_OPTIONS)
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
   GOOGLE_CALENDAR_API_URL?: string;
 
-  @IsOptional() @Transform(toList) @IsString({ each: true })
+  @IsOptional()
+  @Transform(toList)
+  @IsString({ each: true })
   GOOGLE_LINK_SCOPES?: string[];
 
-  @IsOptional() @Transform(toList) @IsString({ each: true })
+  @IsOptional()
+  @Transform(toList)
+  @IsString({ each: true })
   GOOGLE_REQUIRED_SCOPES?: string[];
 
-  @IsOptional() @IsIn(PROMPTS)
+  @IsOptional()
+  @IsIn(PROMPTS)
   GOOGLE_LINK_PROMPT?: string;
 
-  @IsOptional() @IsIn(PROMPTS)
+  @IsOptional()
+  @IsIn(PROMPTS)
   GOOGLE_LOGIN_PROMPT?: string;
 
-  @IsOptional() @Transform(toList) @Matches(/^[a-z0-9.-]+\.[a-z]{2,}$/i, { each: true, message: 'must list domain names' })
+  @IsOptional()
+  @Transform(toList)
+  @Matches(/^[a-z0-9.-]+\.[a-z]{2,}$/i, { each: true, message: 'must list domain names' })
   GOOGLE_ALLOWED_DOMAINS?: string[];
 
-  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
   GOOGLE_AUTO_CREATE_USERS?: boolean;
 
-  @IsOptional() @Transform(toList) @IsEmail({}, { each: true })
+  @IsOptional()
+  @Transform(toList)
+  @IsEmail({}, { each: true })
   ADMIN_EMAILS?: string[];
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(30) @Max(3600)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(30)
+  @Max(3600)
   STATE_TTL_SECONDS?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(60)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
   SESSION_TTL_SECONDS?: number;
 
-  @IsOptional() @Transform(toList) @IsUrl(URL_OPTIONS, { each: true })
+  @IsOptional()
+  @Transform(toList)
+  @IsUrl(URL_OPTIONS, { each: true })
   CORS_ORIGINS?: string[];
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(120000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120000)
   GOOGLE_HTTP_TIMEOUT_MS?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   AUTH_RATE_LIMIT?: number;
 
-  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
   TRUST_PROXY?: boolean;
 
   /** Not in the SPEC table: how soon a failed revocation at Google is retried (doubling after each failure). */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3600)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
   REVOCATION_RETRY_SECONDS?: number;
 
-  @IsOptional() @IsIn(['json', 'pretty'])
+  @IsOptional()
+  @IsIn(['json', 'pretty'])
   LOG_FORMAT?: string;
 
-  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 }
 
@@ -155,9 +203,7 @@ function describe(error: ValidationError): string {
 /** Validates the raw environment; throws one line naming the first bad variable. */
 export function validateEnvironment(raw: Record<string, string | undefined>): Environment {
   // An empty variable counts as unset (VAR= in a compose file), except where empty has a meaning.
-  const present = Object.fromEntries(
-    Object.entries(raw).filter(([name, value]) => value !== undefined && (value !== '' || EMPTY_ALLOWED.has(name))),
-  );
+  const present = Object.fromEntries(Object.entries(raw).filter(([name, value]) => value !== undefined && (value !== '' || EMPTY_ALLOWED.has(name))));
   const environment = plainToInstance(Environment, present, { exposeDefaultValues: true });
   const errors = validateSync(environment, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) throw new ConfigurationError(`Invalid configuration: ${describe(errors[0])}`);

@@ -74,7 +74,11 @@ export class KeyRotationService {
           missing.set(error.keyId, (missing.get(error.keyId) ?? 0) + 1);
           continue;
         }
-        const result: [unknown[], number] = await this.dataSource.query(`UPDATE "${table}" SET "${column}" = $1 WHERE id = $2 AND "${column}" = $3`, [sealed, row.id, row.value]);
+        const result: [unknown[], number] = await this.dataSource.query(`UPDATE "${table}" SET "${column}" = $1 WHERE id = $2 AND "${column}" = $3`, [
+          sealed,
+          row.id,
+          row.value,
+        ]);
         if (result[1] === 1) report.reencrypted += 1;
         else report.skipped += 1;
       }

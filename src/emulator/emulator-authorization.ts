@@ -28,9 +28,7 @@ export interface PendingAuthorization {
 
 export type AuthorizeOutcome =
   /** Google shows an error page and never redirects: the redirect URI itself is not trusted. */
-  | { kind: 'error-page'; error: string; description: string }
-  | { kind: 'redirect'; location: string }
-  | { kind: 'valid'; request: AuthorizationRequest };
+  { kind: 'error-page'; error: string; description: string } | { kind: 'redirect'; location: string } | { kind: 'valid'; request: AuthorizationRequest };
 
 const PENDING_TTL_MS = 10 * 60_000;
 const PROMPTS = new Set(['none', 'consent', 'select_account']);
@@ -55,7 +53,11 @@ export class EmulatorAuthorizer {
     const redirectUri = query.redirect_uri;
     if (!redirectUri) return { kind: 'error-page', error: 'invalid_request', description: 'Missing required parameter: redirect_uri' };
     if (!this.redirectAllowed(client, redirectUri)) {
-      return { kind: 'error-page', error: 'redirect_uri_mismatch', description: `The redirect URI in the request does not match the ones authorized for the OAuth client.` };
+      return {
+        kind: 'error-page',
+        error: 'redirect_uri_mismatch',
+        description: `The redirect URI in the request does not match the ones authorized for the OAuth client.`,
+      };
     }
     const fail = (error: string) => ({ kind: 'redirect' as const, location: this.errorLocation(redirectUri, error, query.state) });
     if (query.response_type !== 'code') return fail('unsupported_response_type');

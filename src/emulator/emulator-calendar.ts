@@ -93,12 +93,34 @@ export class EmulatorCalendar {
   /** Relative to today, so that they are always upcoming: a timed half day, an all-day trip, a later week off. */
   private defaultEvents(email: string, now: number): CalendarEvent[] {
     const today = Date.parse(`${isoDate(now)}T00:00:00Z`);
-    const id = (n: number) => createHash('sha256').update(`${email.toLowerCase()}:${n}:${isoDate(today)}`).digest('hex').slice(0, 26);
+    const id = (n: number) =>
+      createHash('sha256')
+        .update(`${email.toLowerCase()}:${n}:${isoDate(today)}`)
+        .digest('hex')
+        .slice(0, 26);
     const utc = (ms: number): EventTime => ({ dateTime: isoDateTime(ms), timeZone: 'UTC' });
     return [
-      { id: id(1), summary: 'Out of office (afternoon)', eventType: 'outOfOffice', start: utc(today + 3 * DAY_MS + 13 * 3_600_000), end: utc(today + 3 * DAY_MS + 17 * 3_600_000) },
-      { id: id(2), summary: 'Conference trip', eventType: 'outOfOffice', start: { date: isoDate(today + 10 * DAY_MS) }, end: { date: isoDate(today + 12 * DAY_MS) } },
-      { id: id(3), summary: 'Vacation', eventType: 'outOfOffice', start: utc(today + 40 * DAY_MS + 9 * 3_600_000), end: utc(today + 44 * DAY_MS + 17 * 3_600_000) },
+      {
+        id: id(1),
+        summary: 'Out of office (afternoon)',
+        eventType: 'outOfOffice',
+        start: utc(today + 3 * DAY_MS + 13 * 3_600_000),
+        end: utc(today + 3 * DAY_MS + 17 * 3_600_000),
+      },
+      {
+        id: id(2),
+        summary: 'Conference trip',
+        eventType: 'outOfOffice',
+        start: { date: isoDate(today + 10 * DAY_MS) },
+        end: { date: isoDate(today + 12 * DAY_MS) },
+      },
+      {
+        id: id(3),
+        summary: 'Vacation',
+        eventType: 'outOfOffice',
+        start: utc(today + 40 * DAY_MS + 9 * 3_600_000),
+        end: utc(today + 44 * DAY_MS + 17 * 3_600_000),
+      },
     ];
   }
 

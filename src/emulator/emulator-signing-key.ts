@@ -50,9 +50,13 @@ export class EmulatorSigningKey {
     if (alg === 'none') return `${input}.`;
     if (alg.startsWith('HS')) {
       const secret = this.publicKey.export({ format: 'pem', type: 'spki' });
-      return `${input}.${createHmac(`sha${alg.slice(2)}`, secret).update(input).digest('base64url')}`;
+      return `${input}.${createHmac(`sha${alg.slice(2)}`, secret)
+        .update(input)
+        .digest('base64url')}`;
     }
-    const signature = createSign(RSA_HASHES[alg] ?? 'RSA-SHA256').update(input).sign(this.privateKey);
+    const signature = createSign(RSA_HASHES[alg] ?? 'RSA-SHA256')
+      .update(input)
+      .sign(this.privateKey);
     return `${input}.${base64url(signature)}`;
   }
 }

@@ -101,7 +101,11 @@ export class EmulatorController {
   }
 
   private send(reply: FastifyReply, response: EmulatorResponse): void {
-    reply.status(response.status).headers(response.headers ?? {}).type('application/json; charset=utf-8').send(JSON.stringify(response.body));
+    reply
+      .status(response.status)
+      .headers(response.headers ?? {})
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(response.body));
   }
 
   private redirect(reply: FastifyReply, status: 302 | 303, location: string): void {

@@ -286,7 +286,12 @@ describe('GoogleEmulator', () => {
 
   describe('ID tokens and userinfo', () => {
     const verify = (idToken: string) =>
-      jwtVerify(idToken, createLocalJWKSet(body<JSONWebKeySet>(emulator.jwks())), { issuer: ISSUER, audience: CLIENT.clientId, algorithms: ['RS256'], currentDate: new Date(now) });
+      jwtVerify(idToken, createLocalJWKSet(body<JSONWebKeySet>(emulator.jwks())), {
+        issuer: ISSUER,
+        audience: CLIENT.clientId,
+        algorithms: ['RS256'],
+        currentDate: new Date(now),
+      });
 
     it('signs an RS256 ID token that verifies against the JWKS, with the nonce and a stable 21-digit sub', async () => {
       const first = link({}, { email: 'Ada@Example.com', name: 'Ada Lovelace' });

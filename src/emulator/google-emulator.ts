@@ -99,9 +99,7 @@ export class GoogleEmulator {
     const { account } = grant;
     return json(200, {
       sub: account.sub,
-      ...(grant.scopes.includes('profile')
-        ? { name: account.name, ...givenAndFamilyName(account.name), picture: account.picture }
-        : {}),
+      ...(grant.scopes.includes('profile') ? { name: account.name, ...givenAndFamilyName(account.name), picture: account.picture } : {}),
       ...(grant.scopes.includes('email') ? { email: account.email, email_verified: account.emailVerified } : {}),
       ...(account.hd ? { hd: account.hd } : {}),
     });

@@ -48,7 +48,7 @@ export class GoogleCalendarClient {
       if (pageToken) query.set('pageToken', pageToken);
       const result = await this.http.json<EventsPage>('calendar', {
         method: 'GET',
-        url: `${this.config.google.calendarApiUrl}/calendars/primary/events?${query}`,
+        url: `${this.config.google.calendarApiUrl}/calendars/primary/events?${query.toString()}`,
         bearer: accessToken,
       });
       if (result.items !== undefined && !Array.isArray(result.items)) throw new GoogleUnavailableError('calendar', 'items is not a list');

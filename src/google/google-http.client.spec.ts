@@ -38,8 +38,10 @@ describe('GoogleHttpClient', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const json = (status: number, body: unknown): Handler => (_request, response) =>
-    void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const json =
+    (status: number, body: unknown): Handler =>
+    (_request, response) =>
+      void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
   it('posts the form and answers the JSON, reusing one kept-alive connection', async () => {
     let seen: { method?: string; type?: string; body?: string } = {};
@@ -48,7 +50,11 @@ describe('GoogleHttpClient', () => {
       json(200, { access_token: 'a' })(request, response, body);
     };
 
-    const first = await client.json<{ access_token: string }>('token', { method: 'POST', url: `${url}/token`, form: { grant_type: 'refresh_token', refresh_token: 'r t' } });
+    const first = await client.json<{ access_token: string }>('token', {
+      method: 'POST',
+      url: `${url}/token`,
+      form: { grant_type: 'refresh_token', refresh_token: 'r t' },
+    });
     await client.json('token', { method: 'POST', url: `${url}/token`, form: { grant_type: 'refresh_token' } });
 
     expect(first).toEqual({ access_token: 'a' });
@@ -71,7 +77,9 @@ describe('GoogleHttpClient', () => {
 
   it('sorts a refusal from an outage', async () => {
     handler = json(400, { error: 'invalid_grant' });
-    await expect(client.json('refresh', { method: 'POST', url: `${url}/token`, form: {} })).rejects.toEqual(new GoogleRejectedError('refresh', 400, 'invalid_grant'));
+    await expect(client.json('refresh', { method: 'POST', url: `${url}/token`, form: {} })).rejects.toEqual(
+      new GoogleRejectedError('refresh', 400, 'invalid_grant'),
+    );
 
     handler = json(503, {});
     await expect(client.json('refresh', { method: 'POST', url: `${url}/token`, form: {} })).rejects.toBeInstanceOf(GoogleUnavailableError);

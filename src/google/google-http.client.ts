@@ -80,16 +80,20 @@ export class GoogleHttpClient implements OnApplicationShutdown {
           resolve(outcome);
         }
       };
-      const outgoing = (https ? httpsRequest : httpRequest)(url, { method: request.method, headers, agent: this.agents[https ? 'https:' : 'http:'] }, (response) => {
-        const status = response.statusCode ?? 0;
-        if (status >= 300 && status < 400) return settle('network error');
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => settle({ status, text: Buffer.concat(chunks).toString('utf8') }));
-        // A connection cut mid-answer: 'close' without 'end' (after 'end' the call is already settled).
-        response.on('error', () => settle('network error'));
-        response.on('close', () => settle('network error'));
-      });
+      const outgoing = (https ? httpsRequest : httpRequest)(
+        url,
+        { method: request.method, headers, agent: this.agents[https ? 'https:' : 'http:'] },
+        (response) => {
+          const status = response.statusCode ?? 0;
+          if (status >= 300 && status < 400) return settle('network error');
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => settle({ status, text: Buffer.concat(chunks).toString('utf8') }));
+          // A connection cut mid-answer: 'close' without 'end' (after 'end' the call is already settled).
+          response.on('error', () => settle('network error'));
+          response.on('close', () => settle('network error'));
+        },
+      );
       // The whole call, answer included, within the timeout.
       const timer = setTimeout(() => settle('timeout'), this.config.google.httpTimeoutMs);
       outgoing.on('error', () => settle('network error'));

@@ -27,7 +27,10 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ schema: { example: { status: 'unavailable', database: 'down' } } })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; database: string }> {
     const up = await Promise.race([
-      this.dataSource.query('SELECT 1').then(() => true, () => false),
+      this.dataSource.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
       new Promise<boolean>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, false).unref()),
     ]);
     reply.status(up ? 200 : 503).header('cache-control', 'no-store');

@@ -61,7 +61,12 @@ describe('RedisThrottlerStorage', () => {
       await b.increment(key, TTL_MS, 3, TTL_MS, 'default'),
     ];
 
-    expect(hits.map((hit) => [hit.totalHits, hit.isBlocked])).toEqual([[1, false], [2, false], [3, false], [4, true]]);
+    expect(hits.map((hit) => [hit.totalHits, hit.isBlocked])).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+      [4, true],
+    ]);
     expect(hits[3].timeToBlockExpire).toBeGreaterThan(55);
     expect(hits[3].timeToBlockExpire).toBeLessThanOrEqual(60);
     expect(hits.slice(0, 3).every((hit) => hit.timeToBlockExpire === 0)).toBe(true);

@@ -13,7 +13,14 @@ import { missingScopes, parseScopes } from './google-scopes';
 /** An access token is refreshed when it expires within this margin. */
 export const REFRESH_MARGIN_MS = 60_000;
 
-const USABLE_COLUMNS: FindOptionsSelect<GoogleOAuth2User> = { id: true, userId: true, accessToken: true, accessTokenExpiresAt: true, oauthScope: true, status: true };
+const USABLE_COLUMNS: FindOptionsSelect<GoogleOAuth2User> = {
+  id: true,
+  userId: true,
+  accessToken: true,
+  accessTokenExpiresAt: true,
+  oauthScope: true,
+  status: true,
+};
 
 const unavailable = () => new DomainError('google_unavailable', 'Google could not be reached; try again shortly');
 
@@ -39,10 +46,10 @@ export class GoogleAccessTokensService {
     // The hot path reads (and decrypts) only the access token; the refresh token stays sealed.
     const link = await this.links.findOne({ where: { userId }, select: USABLE_COLUMNS });
     this.checkUsable(link);
-    if (!options.force && !this.expiring(link!)) return link!.accessToken;
+    if (!options.force && !this.expiring(link)) return link.accessToken;
     const pending = this.inFlight.get(userId);
     if (pending) return pending;
-    const refresh = this.refresh(userId, options.force ? (options.staleToken ?? link!.accessToken) : undefined).finally(() => this.inFlight.delete(userId));
+    const refresh = this.refresh(userId, options.force ? (options.staleToken ?? link.accessToken) : undefined).finally(() => this.inFlight.delete(userId));
     this.inFlight.set(userId, refresh);
     return refresh;
   }

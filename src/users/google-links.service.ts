@@ -87,7 +87,8 @@ export class GoogleLinksService implements OnModuleInit {
         const refreshToken = link.refreshToken ?? (sameAccount ? previousRefreshToken : undefined);
         if (!refreshToken) throw new LinkRefusedError('no_offline_access');
         if (previous) {
-          if (!sameAccount) revocationId = await this.revocations.enqueue(manager, { token: previousRefreshToken!, googleUserId: previous.googleUserId, userId: link.userId });
+          if (!sameAccount)
+            revocationId = await this.revocations.enqueue(manager, { token: previousRefreshToken!, googleUserId: previous.googleUserId, userId: link.userId });
           await manager.delete(GoogleOAuth2User, { id: previous.id });
         }
         await manager.insert(GoogleOAuth2User, {

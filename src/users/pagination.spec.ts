@@ -8,15 +8,19 @@ describe('cursors', () => {
     expect(decodeCursor(encodeCursor(position))).toEqual({ createdAt: position.createdAt.toISOString(), id: position.id });
   });
 
-  it.each(['', 'abc', '%%%', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["x","y"]').toString('base64url'), Buffer.from('{"a":1}').toString('base64url')])(
-    'refuses %p with invalid_request',
-    (cursor) => {
-      expect(() => decodeCursor(cursor)).toThrow(DomainError);
-      try {
-        decodeCursor(cursor);
-      } catch (error) {
-        expect((error as DomainError).code).toBe('invalid_request');
-      }
-    },
-  );
+  it.each([
+    '',
+    'abc',
+    '%%%',
+    Buffer.from('[1,2]').toString('base64url'),
+    Buffer.from('["x","y"]').toString('base64url'),
+    Buffer.from('{"a":1}').toString('base64url'),
+  ])('refuses %p with invalid_request', (cursor) => {
+    expect(() => decodeCursor(cursor)).toThrow(DomainError);
+    try {
+      decodeCursor(cursor);
+    } catch (error) {
+      expect((error as DomainError).code).toBe('invalid_request');
+    }
+  });
 });

@@ -46,9 +46,10 @@ export class UserProfilesService {
   async view(userId: string): Promise<UserView> {
     const [row] = await PROFILE.rows(this.usersRepository.manager.connection, [userId]);
     if (!row) throw new DomainError('user_not_found', 'No such user');
-    const link = row.google_user_id === null
-      ? null
-      : { googleUserId: row.google_user_id, email: row.link_email!, oauthScope: row.oauth_scope!, status: row.status!, createdAt: row.linked_at! };
+    const link =
+      row.google_user_id === null
+        ? null
+        : { googleUserId: row.google_user_id, email: row.link_email!, oauthScope: row.oauth_scope!, status: row.status!, createdAt: row.linked_at! };
     return this.toView(row, link);
   }
 
@@ -63,9 +64,7 @@ export class UserProfilesService {
       query.where('NOT EXISTS (SELECT 1 FROM google_oauth2_users link WHERE link.user_id = user.id)');
     }
     const { items, nextCursor } = await pageQuery(query, 'user', page, key);
-    const links = items.length
-      ? await this.links.find({ where: { userId: In(items.map((user) => user.id)) }, select: LINK_SUMMARY_COLUMNS })
-      : [];
+    const links = items.length ? await this.links.find({ where: { userId: In(items.map((user) => user.id)) }, select: LINK_SUMMARY_COLUMNS }) : [];
     const byUser = new Map(links.map((link) => [link.userId, link]));
     return { items: items.map((user) => this.toView(user, byUser.get(user.id) ?? null)), nextCursor };
   }

@@ -52,8 +52,9 @@ export class UsersService {
         .orIgnore()
         .returning('id')
         .execute();
-      const created = inserted.raw.length > 0;
-      if (created) await this.audit.record({ action: 'user.created', userId: inserted.raw[0].id }, manager);
+      const rows = inserted.raw as Array<{ id: string }>;
+      const created = rows.length > 0;
+      if (created) await this.audit.record({ action: 'user.created', userId: rows[0].id }, manager);
       else if (input.admin) await manager.update(User, { email }, { role: 'admin' });
       const user = await manager.findOneByOrFail(User, { email });
       return { user, created };

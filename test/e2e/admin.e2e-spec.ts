@@ -93,7 +93,9 @@ describe('administration (e2e)', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: Array<{ id: string }>; nextCursor: string | null } = (await client.get(`/api/v1/admin/users?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json();
+      const page: { items: Array<{ id: string }>; nextCursor: string | null } = (
+        await client.get(`/api/v1/admin/users?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      ).json();
       expect(page.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.items.map((user: { id: string }) => user.id));
       cursor = page.nextCursor;

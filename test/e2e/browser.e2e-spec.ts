@@ -11,7 +11,15 @@ import { ROOT, startTestApp, TestApp } from '../support/test-app';
 // in test-output/screenshots. The steps run in order, as one visit.
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const SCREENSHOTS = join(ROOT, 'test-output/screenshots');
 const STEP_TIMEOUT_MS = 60_000;
 const UI_TIMEOUT_MS = 10_000;
@@ -119,201 +127,241 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
     return row.id;
   }
 
-  it('1. signed out: offers "Sign in with Google"', async () => {
-    await page.goto('/users/me');
-    await signedOutHeading().waitFor();
+  it(
+    '1. signed out: offers "Sign in with Google"',
+    async () => {
+      await page.goto('/users/me');
+      await signedOutHeading().waitFor();
 
-    const signIn = page.getByRole('link', { name: 'Sign in with Google' });
-    expect(await signIn.getAttribute('href')).toBe('/api/v1/auth/google?next=/users/me');
-    expect(await page.getByRole('link', { name: 'API docs' }).getAttribute('href')).toBe('/api/docs');
-    expect(await page.locator('html').getAttribute('lang')).toBe('en');
-    expect(await page.getByRole('main').count()).toBe(1);
-    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Your account');
-    await screenshot('1-signed-out');
-  }, STEP_TIMEOUT_MS);
+      const signIn = page.getByRole('link', { name: 'Sign in with Google' });
+      expect(await signIn.getAttribute('href')).toBe('/api/v1/auth/google?next=/users/me');
+      expect(await page.getByRole('link', { name: 'API docs' }).getAttribute('href')).toBe('/api/docs');
+      expect(await page.locator('html').getAttribute('lang')).toBe('en');
+      expect(await page.getByRole('main').count()).toBe(1);
+      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Your account');
+      await screenshot('1-signed-out');
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('2. signs in through the emulator and shows who is signed in', async () => {
-    await page.getByRole('link', { name: 'Sign in with Google' }).click();
-    await chooseAccount(email, 'Ada Lovelace');
-    await click('Allow');
-    await backOnUsersMe();
+  it(
+    '2. signs in through the emulator and shows who is signed in',
+    async () => {
+      await page.getByRole('link', { name: 'Sign in with Google' }).click();
+      await chooseAccount(email, 'Ada Lovelace');
+      await click('Allow');
+      await backOnUsersMe();
 
-    await page.getByRole('heading', { name: 'Signed in' }).waitFor();
-    const profile = await page.getByRole('region', { name: 'Signed in' }).innerText();
-    expect(profile).toContain(email);
-    expect(profile).toContain('Ada Lovelace');
-    expect(await linkPill().innerText()).toBe('Not connected');
-    await page.getByRole('button', { name: 'Connect Google account' }).waitFor();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
-    expect(await oooSection().isVisible()).toBe(false);
-    await screenshot('2-signed-in');
-  }, STEP_TIMEOUT_MS);
+      await page.getByRole('heading', { name: 'Signed in' }).waitFor();
+      const profile = await page.getByRole('region', { name: 'Signed in' }).innerText();
+      expect(profile).toContain(email);
+      expect(profile).toContain('Ada Lovelace');
+      expect(await linkPill().innerText()).toBe('Not connected');
+      await page.getByRole('button', { name: 'Connect Google account' }).waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      expect(await oooSection().isVisible()).toBe(false);
+      await screenshot('2-signed-in');
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('3. connects Google: consent, a "connected" message, the granted scopes and the out-of-office events', async () => {
-    await clickToGoogle('Connect Google account');
-    await chooseAccount(email);
-    expect(await page.getByRole('checkbox', { name: /calendar/i }).isChecked()).toBe(true);
-    await click('Allow');
-    await backOnUsersMe();
+  it(
+    '3. connects Google: consent, a "connected" message, the granted scopes and the out-of-office events',
+    async () => {
+      await clickToGoogle('Connect Google account');
+      await chooseAccount(email);
+      expect(await page.getByRole('checkbox', { name: /calendar/i }).isChecked()).toBe(true);
+      await click('Allow');
+      await backOnUsersMe();
 
-    await status().getByText('Your Google account is connected').waitFor();
-    expect(new URL(page.url()).search).toBe('');
-    expect(await linkPill().innerText()).toBe('Connected');
-    const details = await page.locator('#linked').innerText();
-    expect(details).toContain(email);
-    expect(details).toContain('See your calendar events (read-only)');
-    expect(details).toContain('https://www.googleapis.com/auth/calendar.events.readonly');
-    await events().waitFor();
-    // The emulator's calendar: an afternoon in 3 days, a two-day trip in 10 days, a vacation in 40 days (beyond 30).
-    const items = await events().getByRole('listitem').allInnerTexts();
-    expect(items).toEqual([expect.stringContaining('Out of office (afternoon)'), expect.stringContaining('Conference trip')]);
-    expect(items[0]).toMatch(/1:00\s*–\s*5:00\s*PM/);
-    expect(items[1]).toContain('All day');
-    expect(items[1]).toMatch(/ – /); // two days: the exclusive end date is not shown
-    await screenshot('3-connected');
+      await status().getByText('Your Google account is connected').waitFor();
+      expect(new URL(page.url()).search).toBe('');
+      expect(await linkPill().innerText()).toBe('Connected');
+      const details = await page.locator('#linked').innerText();
+      expect(details).toContain(email);
+      expect(details).toContain('See your calendar events (read-only)');
+      expect(details).toContain('https://www.googleapis.com/auth/calendar.events.readonly');
+      await events().waitFor();
+      // The emulator's calendar: an afternoon in 3 days, a two-day trip in 10 days, a vacation in 40 days (beyond 30).
+      const items = await events().getByRole('listitem').allInnerTexts();
+      expect(items).toEqual([expect.stringContaining('Out of office (afternoon)'), expect.stringContaining('Conference trip')]);
+      expect(items[0]).toMatch(/1:00\s*–\s*5:00\s*PM/);
+      expect(items[1]).toContain('All day');
+      expect(items[1]).toMatch(/ – /); // two days: the exclusive end date is not shown
+      await screenshot('3-connected');
 
-    await page.setViewportSize(PHONE);
-    await screenshot('3b-connected-phone');
-    await page.setViewportSize(DESKTOP);
+      await page.setViewportSize(PHONE);
+      await screenshot('3b-connected-phone');
+      await page.setViewportSize(DESKTOP);
 
-    // A reload does not repeat the message: it was removed from the address bar.
-    await page.reload();
-    await backOnUsersMe();
-    await events().waitFor();
-    expect(await status().innerText()).toBe('');
-  }, STEP_TIMEOUT_MS);
+      // A reload does not repeat the message: it was removed from the address bar.
+      await page.reload();
+      await backOnUsersMe();
+      await events().waitFor();
+      expect(await status().innerText()).toBe('');
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('4. explains calendar errors and retries', async () => {
-    expectedFailures = [
-      { path: OUT_OF_OFFICE, status: 502 },
-      { path: OUT_OF_OFFICE, status: 403 },
-    ];
-    await page.route(`**${OUT_OF_OFFICE}*`, (route) =>
-      route.fulfill({ status: 502, json: { statusCode: 502, code: 'google_unavailable', message: 'Google did not answer' } }),
-    );
-    await page.reload();
-    await backOnUsersMe();
-    await oooSection().getByText('Google is not answering right now').waitFor();
-    await screenshot('4-calendar-unavailable');
+  it(
+    '4. explains calendar errors and retries',
+    async () => {
+      expectedFailures = [
+        { path: OUT_OF_OFFICE, status: 502 },
+        { path: OUT_OF_OFFICE, status: 403 },
+      ];
+      await page.route(`**${OUT_OF_OFFICE}*`, (route) =>
+        route.fulfill({ status: 502, json: { statusCode: 502, code: 'google_unavailable', message: 'Google did not answer' } }),
+      );
+      await page.reload();
+      await backOnUsersMe();
+      await oooSection().getByText('Google is not answering right now').waitFor();
+      await screenshot('4-calendar-unavailable');
 
-    await page.unroute(`**${OUT_OF_OFFICE}*`);
-    await click('Try again');
-    await events().waitFor();
-    expect(await events().getByRole('listitem').count()).toBe(2);
+      await page.unroute(`**${OUT_OF_OFFICE}*`);
+      await click('Try again');
+      await events().waitFor();
+      expect(await events().getByRole('listitem').count()).toBe(2);
 
-    await page.route(`**${OUT_OF_OFFICE}*`, (route) =>
-      route.fulfill({ status: 403, json: { statusCode: 403, code: 'missing_scopes', message: 'Missing scopes' } }),
-    );
-    await page.reload();
-    await backOnUsersMe();
-    await oooSection().getByText('Calendar access was not granted').waitFor();
-    await page.getByRole('button', { name: 'Reconnect Google account' }).waitFor();
-    await page.unroute(`**${OUT_OF_OFFICE}*`);
-  }, STEP_TIMEOUT_MS);
+      await page.route(`**${OUT_OF_OFFICE}*`, (route) =>
+        route.fulfill({ status: 403, json: { statusCode: 403, code: 'missing_scopes', message: 'Missing scopes' } }),
+      );
+      await page.reload();
+      await backOnUsersMe();
+      await oooSection().getByText('Calendar access was not granted').waitFor();
+      await page.getByRole('button', { name: 'Reconnect Google account' }).waitFor();
+      await page.unroute(`**${OUT_OF_OFFICE}*`);
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('5. after access is revoked at Google: "Reconnect", then connected again', async () => {
-    expectedFailures = [{ path: OUT_OF_OFFICE, status: 409 }];
-    const link = await storedLink(testApp, await userId());
-    const revoked = await fetch(`${testApp.url}/_emulator/google/revoke?token=${encodeURIComponent(link!.refreshToken)}`, { method: 'POST' });
-    expect(revoked.status).toBe(200);
+  it(
+    '5. after access is revoked at Google: "Reconnect", then connected again',
+    async () => {
+      expectedFailures = [{ path: OUT_OF_OFFICE, status: 409 }];
+      const link = await storedLink(testApp, await userId());
+      const revoked = await fetch(`${testApp.url}/_emulator/google/revoke?token=${encodeURIComponent(link!.refreshToken)}`, { method: 'POST' });
+      expect(revoked.status).toBe(200);
 
-    await page.reload();
-    await backOnUsersMe();
-    const callout = page.locator('#reauth');
-    await callout.getByText('Google access expired or was revoked').waitFor();
-    await callout.getByRole('button', { name: 'Reconnect' }).waitFor();
-    expect(await linkPill().innerText()).toBe('Reconnect needed');
-    await oooSection().getByText('Reconnect your Google account above to see your out-of-office events').waitFor();
-    await screenshot('5-needs-reauth');
+      await page.reload();
+      await backOnUsersMe();
+      const callout = page.locator('#reauth');
+      await callout.getByText('Google access expired or was revoked').waitFor();
+      await callout.getByRole('button', { name: 'Reconnect' }).waitFor();
+      expect(await linkPill().innerText()).toBe('Reconnect needed');
+      await oooSection().getByText('Reconnect your Google account above to see your out-of-office events').waitFor();
+      await screenshot('5-needs-reauth');
 
-    await clickToGoogle('Reconnect');
-    await chooseAccount(email);
-    await click('Allow');
-    await backOnUsersMe();
-    await status().getByText('Your Google account is connected').waitFor();
-    expect(await linkPill().innerText()).toBe('Connected');
-    await events().waitFor();
-  }, STEP_TIMEOUT_MS);
+      await clickToGoogle('Reconnect');
+      await chooseAccount(email);
+      await click('Allow');
+      await backOnUsersMe();
+      await status().getByText('Your Google account is connected').waitFor();
+      expect(await linkPill().innerText()).toBe('Connected');
+      await events().waitFor();
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('6. disconnects after a confirmation, with the keyboard alone', async () => {
-    const dialog = page.getByRole('dialog', { name: 'Disconnect your Google account?' });
-    const disconnect = page.getByRole('button', { name: 'Disconnect', exact: true });
+  it(
+    '6. disconnects after a confirmation, with the keyboard alone',
+    async () => {
+      const dialog = page.getByRole('dialog', { name: 'Disconnect your Google account?' });
+      const disconnect = page.getByRole('button', { name: 'Disconnect', exact: true });
 
-    // Escape backs out: still connected, focus back on the button.
-    await disconnect.focus();
-    await page.keyboard.press('Enter');
-    await dialog.waitFor();
-    await page.keyboard.press('Escape');
-    await dialog.waitFor({ state: 'hidden' });
-    expect(await linkPill().innerText()).toBe('Connected');
-    expect(await page.locator(':focus').getAttribute('id')).toBe('disconnect');
+      // Escape backs out: still connected, focus back on the button.
+      await disconnect.focus();
+      await page.keyboard.press('Enter');
+      await dialog.waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await linkPill().innerText()).toBe('Connected');
+      expect(await page.locator(':focus').getAttribute('id')).toBe('disconnect');
 
-    await page.keyboard.press('Enter');
-    await dialog.waitFor();
-    await screenshot('6a-confirm-disconnect', false);
-    expect(await page.locator(':focus').innerText()).toBe('Cancel');
-    await page.keyboard.press('Tab');
-    expect(await page.locator(':focus').innerText()).toBe('Yes, disconnect');
-    await page.keyboard.press('Enter');
+      await page.keyboard.press('Enter');
+      await dialog.waitFor();
+      await screenshot('6a-confirm-disconnect', false);
+      expect(await page.locator(':focus').innerText()).toBe('Cancel');
+      await page.keyboard.press('Tab');
+      expect(await page.locator(':focus').innerText()).toBe('Yes, disconnect');
+      await page.keyboard.press('Enter');
 
-    await status().getByText('Your Google account was disconnected').waitFor();
-    expect(await linkPill().innerText()).toBe('Not connected');
-    expect(await page.locator(':focus').innerText()).toBe('Connect Google account');
-    expect(await oooSection().isVisible()).toBe(false);
-    await screenshot('6-disconnected');
-  }, STEP_TIMEOUT_MS);
+      await status().getByText('Your Google account was disconnected').waitFor();
+      expect(await linkPill().innerText()).toBe('Not connected');
+      expect(await page.locator(':focus').innerText()).toBe('Connect Google account');
+      expect(await oooSection().isVisible()).toBe(false);
+      await screenshot('6-disconnected');
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('7. refuses a connection without the calendar scope (granular consent)', async () => {
-    await clickToGoogle('Connect Google account');
-    await chooseAccount(email);
-    await page.getByRole('checkbox', { name: /calendar/i }).uncheck();
-    await screenshot('7a-consent-calendar-unticked');
-    await click('Allow');
-    await backOnUsersMe();
+  it(
+    '7. refuses a connection without the calendar scope (granular consent)',
+    async () => {
+      await clickToGoogle('Connect Google account');
+      await chooseAccount(email);
+      await page.getByRole('checkbox', { name: /calendar/i }).uncheck();
+      await screenshot('7a-consent-calendar-unticked');
+      await click('Allow');
+      await backOnUsersMe();
 
-    await alert().getByText('Your Google account was not connected').waitFor();
-    expect(await alert().innerText()).toContain('Google did not grant access to your calendar');
-    expect(new URL(page.url()).search).toBe('');
-    expect(await linkPill().innerText()).toBe('Not connected');
-    await screenshot('7-missing-scopes');
-  }, STEP_TIMEOUT_MS);
+      await alert().getByText('Your Google account was not connected').waitFor();
+      expect(await alert().innerText()).toContain('Google did not grant access to your calendar');
+      expect(new URL(page.url()).search).toBe('');
+      expect(await linkPill().innerText()).toBe('Not connected');
+      await screenshot('7-missing-scopes');
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('8. says so when the person cancels at the consent screen', async () => {
-    await clickToGoogle('Connect Google account');
-    await chooseAccount(email);
-    await click('Cancel');
-    await backOnUsersMe();
+  it(
+    '8. says so when the person cancels at the consent screen',
+    async () => {
+      await clickToGoogle('Connect Google account');
+      await chooseAccount(email);
+      await click('Cancel');
+      await backOnUsersMe();
 
-    await alert().getByText('Your Google account was not connected').waitFor();
-    expect(await alert().innerText()).toContain('You cancelled on Google’s consent screen');
-    expect(await linkPill().innerText()).toBe('Not connected');
-    await screenshot('8-access-denied');
-  }, STEP_TIMEOUT_MS);
+      await alert().getByText('Your Google account was not connected').waitFor();
+      expect(await alert().innerText()).toContain('You cancelled on Google’s consent screen');
+      expect(await linkPill().innerText()).toBe('Not connected');
+      await screenshot('8-access-denied');
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('9. signs out', async () => {
-    await click('Sign out');
+  it(
+    '9. signs out',
+    async () => {
+      await click('Sign out');
 
-    await signedOutHeading().waitFor();
-    await status().getByText('You have been signed out').waitFor();
-    await page.getByRole('link', { name: 'Sign in with Google' }).waitFor();
-    expect(await page.getByRole('region', { name: 'Signed in' }).isVisible()).toBe(false);
-    await screenshot('9-signed-out');
+      await signedOutHeading().waitFor();
+      await status().getByText('You have been signed out').waitFor();
+      await page.getByRole('link', { name: 'Sign in with Google' }).waitFor();
+      expect(await page.getByRole('region', { name: 'Signed in' }).isVisible()).toBe(false);
+      await screenshot('9-signed-out');
 
-    await page.reload();
-    await signedOutHeading().waitFor();
-    expect(await page.getByRole('heading', { name: 'Signed in' }).isVisible()).toBe(false);
-  }, STEP_TIMEOUT_MS);
+      await page.reload();
+      await signedOutHeading().waitFor();
+      expect(await page.getByRole('heading', { name: 'Signed in' }).isVisible()).toBe(false);
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('shows a readable message for sign-in failures, and a generic one for an unknown reason', async () => {
-    await page.goto('/users/me?google_login=error&reason=domain_not_allowed');
-    await alert().getByText('You were not signed in').waitFor();
-    expect(await alert().innerText()).toContain('Accounts from your email domain cannot sign in here');
-    expect(new URL(page.url()).search).toBe('');
-    await signedOutHeading().waitFor();
-    await screenshot('10-login-domain-not-allowed');
+  it(
+    'shows a readable message for sign-in failures, and a generic one for an unknown reason',
+    async () => {
+      await page.goto('/users/me?google_login=error&reason=domain_not_allowed');
+      await alert().getByText('You were not signed in').waitFor();
+      expect(await alert().innerText()).toContain('Accounts from your email domain cannot sign in here');
+      expect(new URL(page.url()).search).toBe('');
+      await signedOutHeading().waitFor();
+      await screenshot('10-login-domain-not-allowed');
 
-    await page.goto('/users/me?google_link=error&reason=%3Cimg%20src%3Dx%3E');
-    await alert().getByText('Something went wrong while connecting your Google account').waitFor();
-    expect(await page.locator('img').count()).toBe(0);
-  }, STEP_TIMEOUT_MS);
+      await page.goto('/users/me?google_link=error&reason=%3Cimg%20src%3Dx%3E');
+      await alert().getByText('Something went wrong while connecting your Google account').waitFor();
+      expect(await page.locator('img').count()).toBe(0);
+    },
+    STEP_TIMEOUT_MS,
+  );
 });

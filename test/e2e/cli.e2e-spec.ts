@@ -5,7 +5,13 @@ import { spawnService, startTestApp, TEST_ENCRYPTION_KEY, TestApp } from '../sup
 
 describe('operator commands and start-up (e2e)', () => {
   let app: TestApp;
-  const cliEnv = () => ({ DATABASE_URL: app.database.url, ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY, DATA_DIR: app.env.DATA_DIR, GOOGLE_CLIENT_ID: 'cli', GOOGLE_CLIENT_SECRET: 'cli' });
+  const cliEnv = () => ({
+    DATABASE_URL: app.database.url,
+    ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
+    DATA_DIR: app.env.DATA_DIR,
+    GOOGLE_CLIENT_ID: 'cli',
+    GOOGLE_CLIENT_SECRET: 'cli',
+  });
 
   beforeAll(async () => {
     app = await startTestApp({ ADMIN_EMAILS: '' });

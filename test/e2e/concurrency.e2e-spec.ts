@@ -37,7 +37,9 @@ describe('concurrency: unlink against refresh, two unlinks, logout-all against t
     google.rotateRefreshTokens = true;
     const people = await Promise.all(Array.from({ length: 6 }, linked));
     const initial = await Promise.all(people.map(async (someone) => (await storedLink(app, someone.user.id))!));
-    await app.database.query(`UPDATE google_oauth2_users SET access_token_expires_at = now() WHERE user_id = ANY($1)`, [people.map((someone) => someone.user.id)]);
+    await app.database.query(`UPDATE google_oauth2_users SET access_token_expires_at = now() WHERE user_id = ANY($1)`, [
+      people.map((someone) => someone.user.id),
+    ]);
     google.resetRequests();
 
     const rounds = await within(NO_HANG_MS, () =>
@@ -97,10 +99,22 @@ describe('concurrency: unlink against refresh, two unlinks, logout-all against t
     const sessions = [await signedInUser(app.database, email), await signedInUser(app.database, email), await signedInUser(app.database, email)];
     const userId = sessions[0].user.id;
     const apis = sessions.map((session) => app.client(session.bearer));
-    const traffic = (api: (typeof apis)[number]) => [api.get('/api/v1/users/me'), api.get('/api/v1/auth/google/link'), api.get(OOO), api.get('/api/v1/users/me')];
+    const traffic = (api: (typeof apis)[number]) => [
+      api.get('/api/v1/users/me'),
+      api.get('/api/v1/auth/google/link'),
+      api.get(OOO),
+      api.get('/api/v1/users/me'),
+    ];
 
     const replies = await within(NO_HANG_MS, () =>
-      Promise.all([...traffic(apis[1]), apis[0].post('/api/v1/auth/logout-all'), ...traffic(apis[2]), apis[1].post('/api/v1/auth/logout-all'), ...traffic(apis[0]), apis[2].post('/api/v1/auth/logout')]),
+      Promise.all([
+        ...traffic(apis[1]),
+        apis[0].post('/api/v1/auth/logout-all'),
+        ...traffic(apis[2]),
+        apis[1].post('/api/v1/auth/logout-all'),
+        ...traffic(apis[0]),
+        apis[2].post('/api/v1/auth/logout'),
+      ]),
     );
 
     expect(replies.map((reply) => reply.status).filter((status) => ![200, 204, 401, 404].includes(status))).toEqual([]);

@@ -54,7 +54,12 @@ describe('PostgreSQL stopped and restarted under a running service (e2e)', () =>
     let stopping = true;
     const traffic = Array.from({ length: 4 }, async (_, worker) => {
       while (stopping) {
-        const reply = await [() => adaApi.get('/api/v1/users/me'), () => adaApi.get(OOO), () => ada.browser.get('/api/v1/auth/google/link'), () => adminApi.get('/api/v1/admin/users')][worker]();
+        const reply = await [
+          () => adaApi.get('/api/v1/users/me'),
+          () => adaApi.get(OOO),
+          () => ada.browser.get('/api/v1/auth/google/link'),
+          () => adminApi.get('/api/v1/admin/users'),
+        ][worker]();
         during.push(reply.status);
       }
     });

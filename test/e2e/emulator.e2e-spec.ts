@@ -39,7 +39,7 @@ class EmulatorBrowser {
       ...overrides,
     };
     const defined = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined);
-    return `${EMULATOR_PATH}/o/oauth2/v2/auth?${new URLSearchParams(defined)}`;
+    return `${EMULATOR_PATH}/o/oauth2/v2/auth?${new URLSearchParams(defined).toString()}`;
   }
 
   open(overrides: Record<string, string | undefined> = {}): Promise<Reply> {
@@ -53,7 +53,11 @@ class EmulatorBrowser {
   /** Chooser → consent page; returns the consent page. */
   async chooseAccount(email: string, overrides: Record<string, string | undefined> = {}): Promise<Reply> {
     const chooser = await this.open(overrides);
-    const chosen = await this.post(`${EMULATOR_PATH}/signin`, [['request', requestIdIn(chooser.body)], ['email', email], ['name', 'Ada Lovelace']]);
+    const chosen = await this.post(`${EMULATOR_PATH}/signin`, [
+      ['request', requestIdIn(chooser.body)],
+      ['email', email],
+      ['name', 'Ada Lovelace'],
+    ]);
     expect(chosen.status).toBe(303);
     return this.client.get(chosen.location!);
   }
@@ -61,7 +65,11 @@ class EmulatorBrowser {
   /** The whole consent; returns where the emulator redirects the browser. */
   async consent(email: string, action: 'allow' | 'cancel', ticked: string[] = [CALENDAR], overrides: Record<string, string | undefined> = {}): Promise<URL> {
     const consentPage = await this.chooseAccount(email, overrides);
-    const fields: Array<[string, string]> = [['request', requestIdIn(consentPage.body)], ['action', action], ...ticked.map((scope): [string, string] => ['scope', scope])];
+    const fields: Array<[string, string]> = [
+      ['request', requestIdIn(consentPage.body)],
+      ['action', action],
+      ...ticked.map((scope): [string, string] => ['scope', scope]),
+    ];
     const decided = await this.post(`${EMULATOR_PATH}/consent`, fields);
     expect(decided.status).toBe(302);
     return new URL(decided.location!);
@@ -141,7 +149,10 @@ describe('the built-in Google emulator (local mode, e2e)', () => {
   it('asks again for an invalid email at the chooser', async () => {
     const chooser = await browser.open();
 
-    const reply = await browser.post(`${EMULATOR_PATH}/signin`, [['request', requestIdIn(chooser.body)], ['email', 'not-an-email']]);
+    const reply = await browser.post(`${EMULATOR_PATH}/signin`, [
+      ['request', requestIdIn(chooser.body)],
+      ['email', 'not-an-email'],
+    ]);
 
     expect(reply.status).toBe(400);
     expect(reply.body).toContain('Enter a valid email address');
@@ -173,7 +184,10 @@ describe('the built-in Google emulator (local mode, e2e)', () => {
 
   it('refuses a consent form submitted twice', async () => {
     const consentPage = await browser.chooseAccount(uniqueEmail());
-    const fields: Array<[string, string]> = [['request', requestIdIn(consentPage.body)], ['action', 'allow']];
+    const fields: Array<[string, string]> = [
+      ['request', requestIdIn(consentPage.body)],
+      ['action', 'allow'],
+    ];
 
     const first = await browser.post(`${EMULATOR_PATH}/consent`, fields);
     const second = await browser.post(`${EMULATOR_PATH}/consent`, fields);
@@ -238,9 +252,16 @@ describe('the built-in Google emulator (local mode, e2e)', () => {
     const consentUrl = new URL(await startLink(ada));
     const chooser = await ada.browser.get(`${consentUrl.pathname}${consentUrl.search}`);
     const emulator = new EmulatorBrowser(ada.browser, config);
-    const chosen = await emulator.post(`${EMULATOR_PATH}/signin`, [['request', requestIdIn(chooser.body)], ['email', ada.user.email]]);
+    const chosen = await emulator.post(`${EMULATOR_PATH}/signin`, [
+      ['request', requestIdIn(chooser.body)],
+      ['email', ada.user.email],
+    ]);
     const consentPage = await ada.browser.get(chosen.location!);
-    const decided = await emulator.post(`${EMULATOR_PATH}/consent`, [['request', requestIdIn(consentPage.body)], ['action', 'allow'], ['scope', CALENDAR]]);
+    const decided = await emulator.post(`${EMULATOR_PATH}/consent`, [
+      ['request', requestIdIn(consentPage.body)],
+      ['action', 'allow'],
+      ['scope', CALENDAR],
+    ]);
 
     const callback = await ada.browser.get(decided.location!);
     const me = (await ada.browser.get('/api/v1/users/me')).json();

@@ -146,18 +146,21 @@ describe('Google faults: every endpoint × 500, 429, slow, closed connection, ga
     expect(await storedLink(app, ada.user.id)).toEqual(before);
   });
 
-  it.each(cases(['500', '429', 'slow', 'closed', 'garbage']))('revoke (unlink) × %s → 204, link gone at once, revocation retried until done', async (_, fault) => {
-    const ada = await linked();
-    const { refreshToken } = (await storedLink(app, ada.user.id))!;
-    google.fail('revoke', fault);
+  it.each(cases(['500', '429', 'slow', 'closed', 'garbage']))(
+    'revoke (unlink) × %s → 204, link gone at once, revocation retried until done',
+    async (_, fault) => {
+      const ada = await linked();
+      const { refreshToken } = (await storedLink(app, ada.user.id))!;
+      google.fail('revoke', fault);
 
-    const reply = await within(NO_HANG_MS, () => app.client(ada.bearer).delete('/api/v1/users/me/google'));
+      const reply = await within(NO_HANG_MS, () => app.client(ada.bearer).delete('/api/v1/users/me/google'));
 
-    expect(reply.status).toBe(204);
-    expect(await storedLink(app, ada.user.id)).toBeNull();
-    expect((await auditActions(app, ada.user.id)).map((event) => event.action)).toEqual(['google.linked', 'google.unlinked']);
-    await expectRevokedEventually(app, google, ada.user.id, refreshToken);
-  });
+      expect(reply.status).toBe(204);
+      expect(await storedLink(app, ada.user.id)).toBeNull();
+      expect((await auditActions(app, ada.user.id)).map((event) => event.action)).toEqual(['google.linked', 'google.unlinked']);
+      await expectRevokedEventually(app, google, ada.user.id, refreshToken);
+    },
+  );
 
   it.each(cases(ALL))('revoke (relink to another Google account) × %s → success, the old grant revoked once Google answers', async (_, fault) => {
     const ada = await linked();
@@ -174,21 +177,24 @@ describe('Google faults: every endpoint × 500, 429, slow, closed connection, ga
     expect(google.isLive(current.refreshToken)).toBe(true);
   });
 
-  it.each(cases(ALL))('revoke (refused partial grant) × %s → missing_scopes, nothing stored, the partial grant revoked once Google answers', async (_, fault) => {
-    const ada = await person(app, uniqueEmail('partial', 'gmail.com'));
-    google.resetRequests();
-    google.fail('revoke', fault);
+  it.each(cases(ALL))(
+    'revoke (refused partial grant) × %s → missing_scopes, nothing stored, the partial grant revoked once Google answers',
+    async (_, fault) => {
+      const ada = await person(app, uniqueEmail('partial', 'gmail.com'));
+      google.resetRequests();
+      google.fail('revoke', fault);
 
-    const { reply, consentUrl } = await link(google, ada, { email: ada.user.email, grantScopes: [] });
+      const { reply, consentUrl } = await link(google, ada, { email: ada.user.email, grantScopes: [] });
 
-    expect(linkOutcome(reply)).toMatchObject({ link: 'error', reason: 'missing_scopes' });
-    expect(await storedLink(app, ada.user.id)).toBeNull();
-    expect(await auditActions(app, ada.user.id)).toEqual([]);
-    expect(await stateKept(app, consentUrl)).toBe(false);
-    const [refused] = google.requests('revoke');
-    expect(refused?.form.token).toBeTruthy();
-    await expectRevokedEventually(app, google, ada.user.id, refused.form.token);
-  });
+      expect(linkOutcome(reply)).toMatchObject({ link: 'error', reason: 'missing_scopes' });
+      expect(await storedLink(app, ada.user.id)).toBeNull();
+      expect(await auditActions(app, ada.user.id)).toEqual([]);
+      expect(await stateKept(app, consentUrl)).toBe(false);
+      const [refused] = google.requests('revoke');
+      expect(refused?.form.token).toBeTruthy();
+      await expectRevokedEventually(app, google, ada.user.id, refused.form.token);
+    },
+  );
 });
 
 describe('Google faults on userinfo: linking without openid (e2e)', () => {
@@ -260,7 +266,9 @@ describe('Google faults on the key set (JWKS): sign-in, token exchange, link (e2
     const ada = await person(app, uniqueEmail('jwks-link', 'gmail.com'));
 
     const signedIn = await signIn(app, google, email);
-    const exchanged: Reply = await within(NO_HANG_MS, async () => app.client().post('/api/v1/auth/google/token', { idToken: await google.signIdToken({ email }) }));
+    const exchanged: Reply = await within(NO_HANG_MS, async () =>
+      app.client().post('/api/v1/auth/google/token', { idToken: await google.signIdToken({ email }) }),
+    );
     const linkedUp = await link(google, ada, { email: ada.user.email });
 
     expect(linkOutcome(signedIn.reply)).toMatchObject({ login: 'error', reason: 'google_error' });

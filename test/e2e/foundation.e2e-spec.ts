@@ -35,7 +35,7 @@ describe('foundation: health, errors, sessions (e2e)', () => {
     ['a malformed Authorization header', { authorization: 'Basic abc' }],
     ['an unknown sid cookie', { cookie: 'sid=' + 'y'.repeat(43) }],
   ])('refuses users/me with %s: 401 unauthenticated', async (_, headers) => {
-    const reply = await testApp.client().get('/api/v1/users/me', headers as Record<string, string>);
+    const reply = await testApp.client().get('/api/v1/users/me', headers);
 
     expect(reply.status).toBe(401);
     expect(reply.json()).toMatchObject({ statusCode: 401, code: 'unauthenticated' });

@@ -44,14 +44,26 @@ describe('keys:rotate and key ids (e2e)', () => {
       expect(before.map((row) => row.key_id)).toEqual(['test1']);
 
       const [rotation, ...replies] = await Promise.all([
-        runCli(['keys:rotate'], { DATABASE_URL: app.database.url, ENCRYPTION_KEYS: `${NEW_KEY},${TEST_ENCRYPTION_KEY}`, GOOGLE_CLIENT_ID: 'x', GOOGLE_CLIENT_SECRET: 'y', DATA_DIR: app.env.DATA_DIR }),
+        runCli(['keys:rotate'], {
+          DATABASE_URL: app.database.url,
+          ENCRYPTION_KEYS: `${NEW_KEY},${TEST_ENCRYPTION_KEY}`,
+          GOOGLE_CLIENT_ID: 'x',
+          GOOGLE_CLIENT_SECRET: 'y',
+          DATA_DIR: app.env.DATA_DIR,
+        }),
         ...people.map((someone) => app.client(someone.bearer).get(OOO)),
       ]);
 
       expect(rotation.code).toBe(0);
       expect(rotation.lastLine).toMatch(/^Re-encrypted \d+ value\(s\) with key test2$/);
       expect(replies.map((reply) => reply.status)).toEqual(people.map(() => 200));
-      const rerun = await runCli(['keys:rotate'], { DATABASE_URL: app.database.url, ENCRYPTION_KEYS: `${NEW_KEY},${TEST_ENCRYPTION_KEY}`, GOOGLE_CLIENT_ID: 'x', GOOGLE_CLIENT_SECRET: 'y', DATA_DIR: app.env.DATA_DIR });
+      const rerun = await runCli(['keys:rotate'], {
+        DATABASE_URL: app.database.url,
+        ENCRYPTION_KEYS: `${NEW_KEY},${TEST_ENCRYPTION_KEY}`,
+        GOOGLE_CLIENT_ID: 'x',
+        GOOGLE_CLIENT_SECRET: 'y',
+        DATA_DIR: app.env.DATA_DIR,
+      });
       expect(rerun.lastLine).toBe('Re-encrypted 0 value(s) with key test2');
       expect((await keyIdsIn(app)).map((row) => row.key_id)).toEqual(['test2']);
     } finally {
@@ -88,9 +100,15 @@ describe('keys:rotate and key ids (e2e)', () => {
       expect(google.requests('revoke')).toHaveLength(0);
       expect(google.requests('refresh')).toHaveLength(0);
       expect(app.logs.some((line) => line.includes('test2'))).toBe(true);
-      expect((await app.database.query('SELECT 1 FROM google_oauth2_users WHERE user_id = $1', [someone.user.id]))).toHaveLength(1);
+      expect(await app.database.query('SELECT 1 FROM google_oauth2_users WHERE user_id = $1', [someone.user.id])).toHaveLength(1);
 
-      const rotation = await runCli(['keys:rotate'], { DATABASE_URL: app.database.url, ENCRYPTION_KEYS: UNKNOWN_KEY, GOOGLE_CLIENT_ID: 'x', GOOGLE_CLIENT_SECRET: 'y', DATA_DIR: app.env.DATA_DIR });
+      const rotation = await runCli(['keys:rotate'], {
+        DATABASE_URL: app.database.url,
+        ENCRYPTION_KEYS: UNKNOWN_KEY,
+        GOOGLE_CLIENT_ID: 'x',
+        GOOGLE_CLIENT_SECRET: 'y',
+        DATA_DIR: app.env.DATA_DIR,
+      });
       expect(rotation.code).toBe(1);
       expect(rotation.stderr).toContain('"test2"');
     } finally {

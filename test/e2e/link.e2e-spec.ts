@@ -55,7 +55,10 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
       const ada = await person(app);
       const state = new URL(await startLink(ada)).searchParams.get('state')!;
 
-      const rows = await app.database.query<{ state_hash: Buffer; code_verifier: string }>('SELECT state_hash, code_verifier FROM oauth_states WHERE user_id = $1', [ada.user.id]);
+      const rows = await app.database.query<{ state_hash: Buffer; code_verifier: string }>(
+        'SELECT state_hash, code_verifier FROM oauth_states WHERE user_id = $1',
+        [ada.user.id],
+      );
 
       expect(rows).toHaveLength(1);
       expect(rows[0].state_hash.equals(createHash('sha256').update(state).digest())).toBe(true);
@@ -93,7 +96,9 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
       const stored = await storedLink(app, ada.user.id);
       expect(google.isLive(stored!.refreshToken)).toBe(true);
       expect(google.isLive(stored!.accessToken)).toBe(true);
-      expect(await auditActions(app, ada.user.id)).toEqual([expect.objectContaining({ action: 'google.linked', google_user_id: me.googleAccount.googleUserId })]);
+      expect(await auditActions(app, ada.user.id)).toEqual([
+        expect.objectContaining({ action: 'google.linked', google_user_id: me.googleAccount.googleUserId }),
+      ]);
     });
 
     it('never stores a token in plaintext (the raw table holds only AES-GCM envelopes)', async () => {
@@ -282,9 +287,11 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
 
       const replies = await Promise.all([ada.browser.get(adaCallback), bob.browser.get(bobCallback)]);
 
-      const reasons = replies.map((reply) => linkOutcome(reply).link === 'success' ? 'success' : linkOutcome(reply).reason).sort();
+      const reasons = replies.map((reply) => (linkOutcome(reply).link === 'success' ? 'success' : linkOutcome(reply).reason)).sort();
       expect(reasons).toEqual(['google_account_in_use', 'success']);
-      const [{ count }] = await app.database.query<{ count: string }>('SELECT count(*) FROM google_oauth2_users WHERE user_id = ANY($1)', [[ada.user.id, bob.user.id]]);
+      const [{ count }] = await app.database.query<{ count: string }>('SELECT count(*) FROM google_oauth2_users WHERE user_id = ANY($1)', [
+        [ada.user.id, bob.user.id],
+      ]);
       expect(Number(count)).toBe(1);
     });
 

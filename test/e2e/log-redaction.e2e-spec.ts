@@ -78,7 +78,10 @@ describe('logs never carry a secret (e2e)', () => {
 
   it('logs API requests with their request id, but not liveness probes or metrics scrapes', async () => {
     const requestLines = (url: string) =>
-      app.logs.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line)).filter((entry) => entry.req?.url === url);
+      app.logs
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line))
+        .filter((entry) => entry.req?.url === url);
     const client = app.client({ 'x-request-id': 'probe-check-1' });
 
     await client.get('/health/live');

@@ -6,7 +6,13 @@ import { ROOT } from '../support/test-app';
 function typeorm(args: string[], databaseUrl: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'node_modules/typeorm/cli.js'), ...args, '-d', join(ROOT, 'dist/ormconfig.js')], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, ENCRYPTION_KEYS: 'm:' + Buffer.alloc(32).toString('base64'), GOOGLE_CLIENT_ID: 'x', GOOGLE_CLIENT_SECRET: 'y' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: databaseUrl,
+        ENCRYPTION_KEYS: 'm:' + Buffer.alloc(32).toString('base64'),
+        GOOGLE_CLIENT_ID: 'x',
+        GOOGLE_CLIENT_SECRET: 'y',
+      },
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -43,8 +49,12 @@ describe('migrations (e2e, through ormconfig.ts)', () => {
       expect(revert.code).toBe(0);
       reverted = newest.name;
     }
-    expect(await database.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'google_oauth2_users' AND column_name = 'user_created_at'`)).toHaveLength(0);
-    const [user] = await database.query<{ id: string }>(`INSERT INTO users (email, created_at) VALUES ('before@example.com', now() - interval '3 days') RETURNING id`);
+    expect(
+      await database.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'google_oauth2_users' AND column_name = 'user_created_at'`),
+    ).toHaveLength(0);
+    const [user] = await database.query<{ id: string }>(
+      `INSERT INTO users (email, created_at) VALUES ('before@example.com', now() - interval '3 days') RETURNING id`,
+    );
     await database.query(
       `INSERT INTO google_oauth2_users (user_id, google_user_id, email, access_token, refresh_token, access_token_expires_at, oauth_scope)
        VALUES ($1, 'sub-before', 'before@example.com', 'v1:x:sealed', 'v1:x:sealed', now(), 'openid')`,

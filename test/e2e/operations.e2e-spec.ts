@@ -244,7 +244,7 @@ describe('operations: metrics, rate limits, security headers, CORS (e2e)', () =>
       expect(statuses).toEqual([Array(5).fill(200), Array(5).fill(200), Array(5).fill(200), Array(5).fill(401), Array(5).fill(200)]);
     });
 
-    it('ignores X-Forwarded-For: forged addresses share the socket address\'s budget', async () => {
+    it("ignores X-Forwarded-For: forged addresses share the socket address's budget", async () => {
       const from = randomLoopback();
 
       const first = await sendTimes(3, () => send(app, 'POST', LOGOUT, from, { 'x-forwarded-for': randomLoopback() }));

@@ -48,10 +48,30 @@ describe('out-of-office events and token refresh (e2e)', () => {
     const someone = await linked();
     const now = Date.now();
     google.setEvents(someone.user.email, [
-      { id: 'timed', summary: 'Dentist', start: { dateTime: new Date(now + 2 * DAY).toISOString() }, end: { dateTime: new Date(now + 2 * DAY + 3_600_000).toISOString() } },
-      { id: 'allday', summary: 'Holiday', start: { date: new Date(now + 5 * DAY).toISOString().slice(0, 10) }, end: { date: new Date(now + 7 * DAY).toISOString().slice(0, 10) } },
-      { id: 'later', summary: 'Sabbatical', start: { dateTime: new Date(now + 10 * DAY).toISOString() }, end: { dateTime: new Date(now + 11 * DAY).toISOString() } },
-      { id: 'outside', summary: 'Far away', start: { dateTime: new Date(now + 50 * DAY).toISOString() }, end: { dateTime: new Date(now + 51 * DAY).toISOString() } },
+      {
+        id: 'timed',
+        summary: 'Dentist',
+        start: { dateTime: new Date(now + 2 * DAY).toISOString() },
+        end: { dateTime: new Date(now + 2 * DAY + 3_600_000).toISOString() },
+      },
+      {
+        id: 'allday',
+        summary: 'Holiday',
+        start: { date: new Date(now + 5 * DAY).toISOString().slice(0, 10) },
+        end: { date: new Date(now + 7 * DAY).toISOString().slice(0, 10) },
+      },
+      {
+        id: 'later',
+        summary: 'Sabbatical',
+        start: { dateTime: new Date(now + 10 * DAY).toISOString() },
+        end: { dateTime: new Date(now + 11 * DAY).toISOString() },
+      },
+      {
+        id: 'outside',
+        summary: 'Far away',
+        start: { dateTime: new Date(now + 50 * DAY).toISOString() },
+        end: { dateTime: new Date(now + 51 * DAY).toISOString() },
+      },
     ]);
     google.eventsPageSize = 1;
     google.resetRequests();
@@ -61,7 +81,13 @@ describe('out-of-office events and token refresh (e2e)', () => {
     expect(reply.status).toBe(200);
     const events = reply.json().events;
     expect(events.map((event: { id: string }) => event.id)).toEqual(['timed', 'allday', 'later']);
-    expect(events[1]).toEqual({ id: 'allday', summary: 'Holiday', start: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), end: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), allDay: true });
+    expect(events[1]).toEqual({
+      id: 'allday',
+      summary: 'Holiday',
+      start: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      end: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      allDay: true,
+    });
     expect(events[0]).toMatchObject({ allDay: false, start: expect.stringMatching(/T/) });
     const calls = google.requests('calendar');
     expect(calls.length).toBeGreaterThanOrEqual(3);
@@ -111,7 +137,10 @@ describe('out-of-office events and token refresh (e2e)', () => {
     expect(after.accessToken).not.toBe(before.accessToken);
     expect(google.isLive(after.accessToken)).toBe(true);
     expect(google.requests('calendar').at(-1)!.headers.authorization).toBe(`Bearer ${after.accessToken}`);
-    const [{ expires_at }] = await app.database.query<{ expires_at: Date }>('SELECT access_token_expires_at AS expires_at FROM google_oauth2_users WHERE user_id = $1', [someone.user.id]);
+    const [{ expires_at }] = await app.database.query<{ expires_at: Date }>(
+      'SELECT access_token_expires_at AS expires_at FROM google_oauth2_users WHERE user_id = $1',
+      [someone.user.id],
+    );
     expect(expires_at.getTime()).toBeGreaterThan(Date.now() + 30 * 60_000);
   });
 
@@ -222,7 +251,14 @@ describe('out-of-office events and token refresh (e2e)', () => {
     const someone = await linked();
     google.fail('calendar', {
       status: 403,
-      body: { error: { code: 403, message: 'Request had insufficient authentication scopes.', status: 'PERMISSION_DENIED', errors: [{ reason: 'insufficientPermissions' }] } },
+      body: {
+        error: {
+          code: 403,
+          message: 'Request had insufficient authentication scopes.',
+          status: 'PERMISSION_DENIED',
+          errors: [{ reason: 'insufficientPermissions' }],
+        },
+      },
     });
 
     const reply = await someone.browser.get(OOO);

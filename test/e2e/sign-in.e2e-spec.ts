@@ -37,7 +37,13 @@ describe('sign in with Google (e2e)', () => {
 
       expect(reply.status).toBe(302);
       const params = Object.fromEntries(new URL(reply.location!).searchParams);
-      expect(params).toMatchObject({ response_type: 'code', scope: 'openid email profile', code_challenge_method: 'S256', prompt: 'select_account', client_id: google.clientId });
+      expect(params).toMatchObject({
+        response_type: 'code',
+        scope: 'openid email profile',
+        code_challenge_method: 'S256',
+        prompt: 'select_account',
+        client_id: google.clientId,
+      });
       expect(params.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(params.nonce).toBeTruthy();
       expect(params.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -152,7 +158,10 @@ describe('sign in with Google (e2e)', () => {
       ['with alg none', async () => google.signIdToken({}, { alg: 'none' })],
     ])('refuses an ID token %s with invalid_id_token', async (_, idToken) => {
       const email = uniqueEmail('forged', 'gmail.com');
-      google.fail('token', { status: 200, body: { access_token: 'ya29.forged', expires_in: 3599, token_type: 'Bearer', scope: 'openid email profile', id_token: await idToken() } });
+      google.fail('token', {
+        status: 200,
+        body: { access_token: 'ya29.forged', expires_in: 3599, token_type: 'Bearer', scope: 'openid email profile', id_token: await idToken() },
+      });
 
       const { reply } = await signIn(app, google, { email });
 
@@ -217,7 +226,9 @@ describe('sign in with Google (e2e)', () => {
       const client = restricted.client();
 
       const domain = await client.post('/api/v1/auth/google/token', { idToken: await restrictedGoogle.signIdToken({ email: 'x@mail.com' }) });
-      const signup = await client.post('/api/v1/auth/google/token', { idToken: await restrictedGoogle.signIdToken({ email: uniqueEmail('nobody', 'gmail.com') }) });
+      const signup = await client.post('/api/v1/auth/google/token', {
+        idToken: await restrictedGoogle.signIdToken({ email: uniqueEmail('nobody', 'gmail.com') }),
+      });
 
       expect(domain.status).toBe(403);
       expect(domain.json().code).toBe('domain_not_allowed');

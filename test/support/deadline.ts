@@ -18,7 +18,12 @@ export async function within<T>(ms: number, work: () => Promise<T>): Promise<T> 
 export async function eventually(check: () => Promise<boolean> | boolean, ms = 15_000, everyMs = 150): Promise<boolean> {
   const deadline = Date.now() + ms;
   for (;;) {
-    if (await Promise.resolve().then(check).catch(() => false)) return true;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return true;
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }

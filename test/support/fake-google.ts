@@ -246,7 +246,8 @@ export class FakeGoogle {
     if (method === 'POST' && path === '/token') {
       return { endpoint: form.grant_type === 'refresh_token' ? 'refresh' : 'token', answer: () => this.core.token(form, authorization) };
     }
-    if (method === 'GET' && (path === '/v1/userinfo' || path === '/oauth2/v3/userinfo')) return { endpoint: 'userinfo', answer: () => this.core.userinfo(authorization) };
+    if (method === 'GET' && (path === '/v1/userinfo' || path === '/oauth2/v3/userinfo'))
+      return { endpoint: 'userinfo', answer: () => this.core.userinfo(authorization) };
     if ((method === 'POST' || method === 'GET') && path === '/revoke') return { endpoint: 'revoke', answer: () => this.core.revoke({ ...query, ...form }) };
     if (method === 'GET' && path === '/oauth2/v3/certs') return { endpoint: 'jwks', answer: () => this.core.jwks() };
     const calendar = method === 'GET' ? CALENDAR_EVENTS.exec(path) : null;

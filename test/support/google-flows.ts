@@ -39,7 +39,12 @@ export async function linkGoogle(app: TestApp, google: FakeGoogle, someone: Pers
 
 export const linkOutcome = (reply: Reply) => {
   const location = new URL(reply.location ?? 'http://none.invalid/');
-  return { path: location.pathname, link: location.searchParams.get('google_link'), login: location.searchParams.get('google_login'), reason: location.searchParams.get('reason') };
+  return {
+    path: location.pathname,
+    link: location.searchParams.get('google_link'),
+    login: location.searchParams.get('google_login'),
+    reason: location.searchParams.get('reason'),
+  };
 };
 
 export async function storedLink(app: TestApp, userId: string) {

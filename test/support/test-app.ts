@@ -38,15 +38,15 @@ export interface TestApp {
 /** Runs the built service (`dist/src/main.js`, what `npm start` runs) as a child process. */
 export function spawnService(env: Record<string, string>): { child: ChildProcess; logs: string[]; exited: Promise<number | null> } {
   const logs: string[] = [];
-  const child = spawn(process.execPath, [MAIN], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], { env: env, stdio: ['ignore', 'pipe', 'pipe'] });
   let partial = '';
   const collect = (chunk: Buffer) => {
     const lines = (partial + chunk.toString('utf8')).split('\n');
     partial = lines.pop() ?? '';
     logs.push(...lines.filter(Boolean));
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   return { child, logs, exited };
 }

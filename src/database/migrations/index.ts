@@ -5,6 +5,12 @@ import { LinkUserCreatedAt1796157867156 } from './1796157867156-LinkUserCreatedA
 
 /**
  * Listed explicitly (no globs), so the same list loads under tsc output, Jest and the TypeORM CLI.
- * `npm run migration:generate -- Name` writes a new file here: append its class.
+ * `npm run migration:generate -- Name` writes a new file here: append its class, one a line, in
+ * timestamp order.
  */
-export const MIGRATIONS = [Foundation1795582243799, GoogleLinks1795582687047, MillisecondCursors1795584414809, LinkUserCreatedAt1796157867156];
+export const MIGRATIONS = [
+  Foundation1795582243799,
+  GoogleLinks1795582687047,
+  MillisecondCursors1795584414809,
+  LinkUserCreatedAt1796157867156,
+];
