@@ -44,6 +44,16 @@ export class DomainError extends Error {
   }
 }
 
+/** A refusal by the service's own rules (sign-in, linking): its code is the reason, with that reason's sentence. */
+export abstract class RefusedError<Reason extends ErrorCode> extends DomainError {
+  protected constructor(
+    readonly reason: Reason,
+    messages: Record<Reason, string>,
+  ) {
+    super(reason, messages[reason]);
+  }
+}
+
 export interface ErrorBody {
   statusCode: number;
   code: ErrorCode;
