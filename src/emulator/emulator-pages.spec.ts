@@ -9,6 +9,7 @@ const pending = (overrides: Partial<PendingAuthorization['request']> = {}): Pend
   expiresAt: Date.now() + 60_000,
   request: {
     clientId: 'client-1',
+    appName: 'google-link',
     redirectUri: 'https://app.test/callback',
     scopes: ['openid', 'email', 'https://www.googleapis.com/auth/calendar.events.readonly'],
     codeChallenge: 'x'.repeat(43),
@@ -22,8 +23,8 @@ const pending = (overrides: Partial<PendingAuthorization['request']> = {}): Pend
 describe('emulator pages', () => {
   it('escapes every reflected value', () => {
     const pages = [
-      renderChooserPage(pending({ loginHint: XSS, clientId: XSS }), '/signin'),
-      renderConsentPage(pending({ clientId: XSS, scopes: ['openid', XSS] }), '/consent'),
+      renderChooserPage(pending({ loginHint: XSS, appName: XSS }), '/signin'),
+      renderConsentPage(pending({ appName: XSS, scopes: ['openid', XSS] }), '/consent', '/signin?request=request-id'),
       renderErrorPage(XSS, XSS),
     ];
 
@@ -34,7 +35,7 @@ describe('emulator pages', () => {
   });
 
   it('lists every scope: basic ones checked and disabled, the others checked and free to untick', () => {
-    const html = renderConsentPage(pending(), '/consent');
+    const html = renderConsentPage(pending(), '/consent', '/signin?request=request-id');
 
     expect(html).toMatch(/value="openid" checked disabled>/);
     expect(html).toMatch(/value="email" checked disabled>/);
