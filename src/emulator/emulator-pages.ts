@@ -38,7 +38,7 @@ li label{margin:0;font-weight:400}
 li input{margin-top:.3rem;width:1.1rem;height:1.1rem;flex:none}
 code{display:block;font-size:.75rem;color:#444746;word-break:break-all}
 .account{display:inline-block;max-width:100%;padding:.25rem .75rem;border:1px solid #747775;border-radius:1rem;font-size:.875rem;overflow-wrap:anywhere}
-.switch{display:inline-block;margin-left:.5rem;font-size:.875rem;color:#0b57d0}
+.switch{display:block;margin-top:.5rem;font-size:.875rem;color:#0b57d0}
 .actions{display:flex;justify-content:flex-end;gap:1rem;margin-top:1.5rem}
 button{font:inherit;font-weight:500;padding:.6rem 1.5rem;border-radius:20px;cursor:pointer}
 .primary{background:#0b57d0;color:#fff;border:1px solid #0b57d0}.primary:hover{background:#0842a0}
