@@ -43,6 +43,16 @@ describe('emulator pages', () => {
     expect(html).toContain('Google emulator — local mode');
   });
 
+  it('names the app, not its client id, and offers another account on the consent screen', () => {
+    const chooser = renderChooserPage(pending(), '/signin');
+    const consent = renderConsentPage(pending(), '/consent', '/signin?request=request-id');
+
+    expect(chooser).toContain('to continue to <strong>google-link</strong>');
+    expect(consent).toContain('<h1>google-link wants access to your Google Account</h1>');
+    expect(consent).toContain('href="/signin?request&#61;request-id">Use another account</a>');
+    expect(chooser + consent).not.toContain('client-1');
+  });
+
   it('prefills the chooser from login_hint and labels its inputs', () => {
     const html = renderChooserPage(pending({ loginHint: 'ada@example.com' }), '/signin');
 
