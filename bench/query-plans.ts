@@ -49,7 +49,7 @@ const TRANSACTION_CONTROL = /^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK)/i;
 /**
  * EXPLAIN ANALYZE of the hot queries, as the service sends them: the service's own classes run
  * against the seeded database through a capturing TypeORM logger, then each captured statement is
- * explained (inside a rolled-back transaction, so the state consume deletes nothing for good).
+ * explained (inside a rolled-back transaction, so the state consume changes nothing for good).
  */
 export async function queryPlans(
   databaseUrl: string,
@@ -99,23 +99,32 @@ export async function queryPlans(
       ...(await capture('audit events page', () => audit.list({}, { limit: 50 }))),
       ...(await capture("audit events page, one user's", () => audit.list({ userId: subjects.linkedUserId }, { limit: 50 }))),
     ];
-    // The consume deletes its row: explain it against a second, still pending state.
+    // The consume uses its row up: explain it against a second, still pending state.
     const consumed = await capture('OAuth state consume', async () =>
       states.consume(
-        await states.create({ purpose: 'link', userId: subjects.linkedUserId, browserSecret, codeVerifier: 'v'.repeat(43), nonce: 'n', nextPath: null }),
+        await states.create({
+          purpose: 'link',
+          userId: subjects.linkedUserId,
+          sessionId: null,
+          browserSecret,
+          codeVerifier: 'v'.repeat(43),
+          nonce: 'n',
+          nextPath: null,
+        }),
         browserSecret,
-        null,
+        'none',
       ),
     );
     const pending = await states.create({
       purpose: 'link',
       userId: subjects.linkedUserId,
+      sessionId: null,
       browserSecret,
       codeVerifier: 'v'.repeat(43),
       nonce: 'n',
       nextPath: null,
     });
-    const consume = consumed.find((statement) => statement.sql.includes('DELETE FROM oauth_states'))!;
+    const consume = consumed.find((statement) => statement.sql.includes('UPDATE oauth_states'))!;
     statements.push({ ...consume, name: 'OAuth state consume (callback)', parameters: [createHash('sha256').update(pending).digest()] });
 
     const plans: QueryPlan[] = [];

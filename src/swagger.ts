@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { SESSION_COOKIE } from './common/request-context';
+import { sessionCookieName } from './auth/sessions/session-cookie';
 import { AppConfig } from './config/app-config';
 
 /** Swagger UI at /api/docs, the OpenAPI document at /api/docs-json. */
@@ -16,7 +16,7 @@ export function setupSwagger(app: INestApplication, config: AppConfig): void {
       .setVersion('1')
       .addServer(config.publicUrl)
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A session token (from sign-in, the token exchange or `sessions:create`)' })
-      .addCookieAuth(SESSION_COOKIE)
+      .addCookieAuth(sessionCookieName(config))
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', yamlDocumentUrl: 'api/docs-yaml' });

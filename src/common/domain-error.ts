@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   domain_not_allowed: HttpStatus.FORBIDDEN,
   signup_disabled: HttpStatus.FORBIDDEN,
   email_not_verified: HttpStatus.FORBIDDEN,
+  google_account_mismatch: HttpStatus.FORBIDDEN,
   missing_scopes: HttpStatus.FORBIDDEN,
   not_found: HttpStatus.NOT_FOUND,
   user_not_found: HttpStatus.NOT_FOUND,

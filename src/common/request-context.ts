@@ -12,5 +12,3 @@ export interface Principal {
 }
 
 export type AppRequest = FastifyRequest & { principal?: Principal };
-
-export const SESSION_COOKIE = 'sid';

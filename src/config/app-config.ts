@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { asciiLowerCase, normalizeEmail } from '../common/email-address';
 import { EmulatorConfig, GOOGLE_ACCOUNTS_ISSUER, loadEmulatorConfig } from './emulator-config';
 import { ConfigurationError, Environment, validateEnvironment } from './environment';
 
@@ -178,11 +179,11 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       requiredScopes: env.GOOGLE_REQUIRED_SCOPES ?? DEFAULT_REQUIRED_SCOPES,
       linkPrompt: env.GOOGLE_LINK_PROMPT ?? 'consent',
       loginPrompt: env.GOOGLE_LOGIN_PROMPT ?? 'select_account',
-      allowedDomains: (env.GOOGLE_ALLOWED_DOMAINS ?? []).map((domain) => domain.toLowerCase()),
+      allowedDomains: (env.GOOGLE_ALLOWED_DOMAINS ?? []).map(asciiLowerCase),
       autoCreateUsers: env.GOOGLE_AUTO_CREATE_USERS ?? true,
       httpTimeoutMs: env.GOOGLE_HTTP_TIMEOUT_MS ?? 5000,
     },
-    adminEmails: (env.ADMIN_EMAILS ?? []).map((email) => email.toLowerCase()),
+    adminEmails: (env.ADMIN_EMAILS ?? []).map(normalizeEmail),
     stateTtlSeconds: env.STATE_TTL_SECONDS ?? 600,
     sessionTtlSeconds: env.SESSION_TTL_SECONDS ?? 86400,
     corsOrigins,

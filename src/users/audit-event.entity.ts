@@ -1,6 +1,14 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export type AuditAction = 'user.created' | 'session.created' | 'google.linked' | 'google.relinked' | 'google.unlinked' | 'google.reauth_required';
+export type AuditAction =
+  | 'user.created'
+  | 'session.created'
+  | 'google.linked'
+  | 'google.relinked'
+  | 'google.unlinked'
+  | 'google.reauth_required'
+  // A sign-in refused because the user is bound to another Google account: `googleUserId` is the refused sub.
+  | 'google.account_mismatch';
 
 /** An append-only record of who did what; kept when the user is deleted. */
 @Entity('audit_events')

@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsSelect, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../common/domain-error';
+import { normalizeEmail } from '../common/email-address';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditService } from './audit.service';
 import { GoogleOAuth2User } from './google-oauth2-user.entity';
@@ -87,7 +88,7 @@ export class GoogleLinksService implements OnModuleInit {
           userId: link.userId,
           userCreatedAt: user.createdAt,
           googleUserId: link.googleUserId,
-          email: link.email.toLowerCase(),
+          email: normalizeEmail(link.email),
           accessToken: link.accessToken,
           refreshToken,
           accessTokenExpiresAt: new Date(Date.now() + link.expiresIn * 1000),

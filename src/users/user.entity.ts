@@ -2,13 +2,14 @@ import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn,
 import type { Role } from '../common/request-context';
 
 @Entity('users')
-@Check('users_email_lowercase', `"email" = lower("email")`)
+// ASCII-only, as the code lower-cases (common/email-address.ts): PostgreSQL's lower() folds other letters too.
+@Check('users_email_ascii_lowercase', `"email" = translate("email", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`)
 @Index('users_created_idx', ['createdAt', 'id'])
 export class User {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  /** Stored lower-cased, so the unique constraint is case-insensitive. */
+  /** Stored ASCII-lower-cased (normalizeEmail), so the unique constraint ignores A-Z case. */
   @Column({ type: 'varchar', length: 320, unique: true })
   email: string;
 

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
+import { normalizeEmail } from '../common/email-address';
 import { Role } from '../common/request-context';
 import { AppConfig } from '../config/app-config';
 import { AuditService } from './audit.service';
 import { User } from './user.entity';
-
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 @Injectable()
 export class UsersService {
@@ -61,8 +60,17 @@ export class UsersService {
     });
   }
 
-  /** Records the Google identity a user signs in with. */
-  async setGoogleSub(userId: string, googleSub: string, manager: EntityManager = this.users.manager): Promise<void> {
-    await manager.update(User, { id: userId }, { googleSub });
+  /**
+   * Binds the Google identity a user signs in with, unless another one is bound already (conditional,
+   * so two accounts racing for one user cannot both win): true when the user is bound to `googleSub`.
+   */
+  async bindGoogleSub(userId: string, googleSub: string): Promise<boolean> {
+    const result = await this.users
+      .createQueryBuilder()
+      .update(User)
+      .set({ googleSub })
+      .where('id = :userId AND (google_sub IS NULL OR google_sub = :googleSub)', { userId, googleSub })
+      .execute();
+    return result.affected === 1;
   }
 }

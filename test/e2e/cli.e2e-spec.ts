@@ -53,6 +53,29 @@ describe('operator commands and start-up (e2e)', () => {
     expect(rows).toEqual([{ role: 'admin' }]);
   });
 
+  it('compares emails by ASCII-only lower-casing: a Kelvin-sign look-alike is another user, never the admin', async () => {
+    const local = uniqueEmail('kim');
+    const admin = local.replace(/^kim/, 'KIM').replace('example.com', 'Example.COM');
+    const lookalike = local.replace(/^k/, '\u212A'); // U+212A KELVIN SIGN, which Unicode lower-cases to k
+
+    const created = await runCli(['users:create', '--email', admin, '--admin'], cliEnv());
+    const other = await runCli(['users:create', '--email', lookalike], cliEnv());
+    const session = await runCli(['sessions:create', '--email', lookalike], cliEnv());
+
+    expect(created.code).toBe(0);
+    expect(other.stdout).toContain('Created user');
+    expect(other.stdout).toContain('role user');
+    const rows = await app.database.query<{ email: string; role: string }>('SELECT email, role FROM users WHERE email = ANY($1) ORDER BY role', [
+      [local, lookalike],
+    ]);
+    expect(rows).toEqual([
+      { email: local, role: 'admin' },
+      { email: lookalike, role: 'user' },
+    ]);
+    const me = await new HttpClient(app.url, { authorization: `Bearer ${session.lastLine}` }).get('/api/v1/users/me');
+    expect(me.json()).toMatchObject({ email: lookalike, role: 'user' });
+  });
+
   it.each([
     [['sessions:create', '--email', 'nobody-here@example.com'], /No user with email/],
     [['users:create', '--email', 'not-an-email'], /--email/],

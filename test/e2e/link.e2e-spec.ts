@@ -16,6 +16,12 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
   afterEach(() => {
     google.clearFaults();
   });
+  /** The user's link flows: a used one keeps its row (and purpose) but neither verifier nor nonce. */
+  const statesOf = (userId: string) =>
+    app.database.query<{ used: boolean; code_verifier: string | null; nonce: string | null }>(
+      'SELECT used_at IS NOT NULL AS used, code_verifier, nonce FROM oauth_states WHERE user_id = $1',
+      [userId],
+    );
   afterAll(async () => {
     await app?.close();
     await google?.stop();
@@ -129,6 +135,7 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
       expect(replay.status).toBe(302);
       expect(linkOutcome(replay)).toMatchObject({ path: '/users/me', link: 'error', reason: 'invalid_state' });
       expect(google.requests('token').length).toBe(exchangesBefore + 1);
+      expect(await statesOf(ada.user.id)).toEqual([{ used: true, code_verifier: null, nonce: null }]);
     });
 
     it('lets exactly one of 50 concurrent callbacks with one state proceed', async () => {
@@ -167,7 +174,7 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
       expect(linkOutcome(reply)).toMatchObject({ link: 'error', reason: 'google_error' });
       expect(google.requests('token').length).toBe(exchangesBefore);
       expect(await storedLink(app, ada.user.id)).toBeNull();
-      expect(await app.database.query('SELECT 1 FROM oauth_states WHERE user_id = $1', [ada.user.id])).toHaveLength(0);
+      expect(await statesOf(ada.user.id)).toEqual([{ used: true, code_verifier: null, nonce: null }]);
     });
 
     it('refuses an expired state with invalid_state', async () => {
@@ -179,7 +186,7 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
 
       expect(linkOutcome(reply)).toMatchObject({ link: 'error', reason: 'invalid_state' });
       expect(await storedLink(app, ada.user.id)).toBeNull();
-      expect(await app.database.query('SELECT 1 FROM oauth_states WHERE user_id = $1', [ada.user.id])).toHaveLength(0);
+      expect(await statesOf(ada.user.id)).toEqual([{ used: true, code_verifier: null, nonce: null }]);
     });
 
     it('refuses a callback from another browser (no binding cookie), even with the same session', async () => {
@@ -350,6 +357,29 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
       expect(await storedLink(app, ada.user.id)).toBeNull();
     });
 
+    it('revokes at Google a grant it could not store, before it answers google_error (no orphaned grant)', async () => {
+      const ada = await person(app);
+      // A real storage failure after the code exchange: the link's INSERT fails for this user only.
+      await app.database.query(`CREATE OR REPLACE FUNCTION fail_link_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'storage failure injected by the test'; END $$`);
+      await app.database.query(
+        `CREATE TRIGGER fail_link_insert BEFORE INSERT ON google_oauth2_users FOR EACH ROW
+         WHEN (NEW.user_id = '${ada.user.id}') EXECUTE FUNCTION fail_link_insert()`,
+      );
+      try {
+        const exchangesBefore = google.requests('token').length;
+
+        const reply = await linkGoogle(app, google, ada);
+
+        expect(linkOutcome(reply)).toMatchObject({ link: 'error', reason: 'google_error' });
+        expect(google.requests('token').length).toBe(exchangesBefore + 1);
+        expect(await storedLink(app, ada.user.id)).toBeNull();
+        expect(google.liveGrantCount(ada.user.email)).toBe(0);
+      } finally {
+        await app.database.query('DROP TRIGGER fail_link_insert ON google_oauth2_users');
+      }
+    });
+
     it('answers an unreachable key set (JWKS) with google_error', async () => {
       const fresh = await FakeGoogle.start();
       const otherApp = await startTestApp(fresh.env());
@@ -381,6 +411,40 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
     expect(metrics).toMatch(/google_link_outcomes_total\{[^}]*outcome="success"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/google_link_outcomes_total\{[^}]*outcome="access_denied"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/google_api_request_duration_seconds_count\{[^}]*endpoint="token"[^}]*\} [1-9]/);
+  });
+
+  describe('signing out', () => {
+    it('logout-all deletes the link flows the user started: one started with a stolen session cannot be finished', async () => {
+      const ada = await person(app);
+      const bob = await person(app);
+      // Mallory holds a copy of Ada's session token and starts a link from a browser of her own.
+      const mallory = app.client();
+      const start = await mallory.get('/api/v1/auth/google/link', ada.bearer);
+      const callbackUrl = await google.consent(start.json().url, { email: uniqueEmail('mallory', 'gmail.com') });
+      const bobsFlow = await startLink(bob);
+
+      const logout = await ada.browser.post('/api/v1/auth/logout-all');
+      const reply = await mallory.get(callbackUrl);
+
+      expect(logout.status).toBe(204);
+      expect(linkOutcome(reply)).toMatchObject({ reason: 'invalid_state' });
+      expect(await storedLink(app, ada.user.id)).toBeNull();
+      expect(await statesOf(ada.user.id)).toEqual([]);
+      // Only her flows: another user's pending one still completes.
+      expect(linkOutcome(await bob.browser.get(await google.consent(bobsFlow, { email: bob.user.email }))).link).toBe('success');
+    });
+
+    it('logout deletes the link flows that session started', async () => {
+      const ada = await person(app);
+      const callbackUrl = await google.consent(await startLink(ada), { email: ada.user.email });
+
+      const logout = await ada.browser.post('/api/v1/auth/logout');
+      const reply = await ada.browser.get(callbackUrl);
+
+      expect(logout.status).toBe(204);
+      expect(linkOutcome(reply)).toMatchObject({ reason: 'invalid_state' });
+      expect(await storedLink(app, ada.user.id)).toBeNull();
+    });
   });
 
   describe('disconnecting', () => {

@@ -8,21 +8,31 @@ describe('sign in with Google (e2e)', () => {
   let google: FakeGoogle;
   let app: TestApp;
 
-  /** An anonymous browser goes to sign-in, through Google's consent, and back to the callback. */
-  const signIn = async (target: TestApp, fake: FakeGoogle, choice: Parameters<FakeGoogle['consent']>[1], next?: string) => {
-    const browser = target.client();
+  /** A browser (a new, anonymous one unless given) goes to sign-in, through Google's consent, and back to the callback. */
+  const signIn = async (target: TestApp, fake: FakeGoogle, choice: Parameters<FakeGoogle['consent']>[1], next?: string, browser = target.client()) => {
     const start = await browser.get(`/api/v1/auth/google${next === undefined ? '' : `?next=${encodeURIComponent(next)}`}`);
     if (start.status !== 302) throw new Error(`sign-in start answered ${start.status}`);
     const callback = await fake.consent(start.location!, choice);
     const reply = await browser.get(callback);
-    return { browser, start, reply };
+    return { browser, start, callback, reply };
   };
+  /** Google's token response for the next code exchange, carrying an ID token with these claims. */
+  const answerNextExchangeWith = async (fake: FakeGoogle, claims: Record<string, unknown>) =>
+    fake.fail('token', {
+      status: 200,
+      body: { access_token: 'ya29.scripted', expires_in: 3599, token_type: 'Bearer', scope: 'openid email profile', id_token: await fake.signIdToken(claims) },
+    });
+  const hasSessionCookie = (reply: { headers: Headers }) => reply.headers.getSetCookie().some((cookie) => cookie.startsWith('sid='));
   const userByEmail = async (target: TestApp, email: string) =>
     (await target.database.query<{ id: string; google_sub: string | null }>('SELECT id, google_sub FROM users WHERE email = $1', [email]))[0];
 
   beforeAll(async () => {
     google = await FakeGoogle.start();
-    app = await startTestApp({ ...google.env(), ADMIN_EMAILS: 'boss@gmail.com', GOOGLE_ADDITIONAL_CLIENT_IDS: 'ios-client.apps.googleusercontent.com' });
+    app = await startTestApp({
+      ...google.env(),
+      ADMIN_EMAILS: 'boss@gmail.com,Kate@Example.com',
+      GOOGLE_ADDITIONAL_CLIENT_IDS: 'ios-client.apps.googleusercontent.com',
+    });
     google.redirectUri = `${app.url}/api/v1/auth/google/callback`;
   });
   afterEach(() => google.clearFaults());
@@ -103,10 +113,124 @@ describe('sign in with Google (e2e)', () => {
       expect((await second.get('/api/v1/users/me')).json().id).toBe(firstId);
     });
 
+    it("refuses another Google account presenting a bound user's verified email: google_account_mismatch, audited, nothing rebound", async () => {
+      const email = uniqueEmail('owner', 'gmail.com');
+      const owner = await signedInUser(app.database, email, { admin: true });
+      const ownerSub = `${Date.now()}1111`;
+      const otherSub = `${Date.now()}2222`;
+      await signIn(app, google, { email, sub: ownerSub });
+
+      const { browser, reply } = await signIn(app, google, { email, sub: otherSub });
+      const exchange = await app.client().post('/api/v1/auth/google/token', { idToken: await google.signIdToken({ email, sub: otherSub }) });
+
+      expect(reply.location).toBe(`${app.url}/users/me?google_login=error&reason=google_account_mismatch`);
+      expect(hasSessionCookie(reply)).toBe(false);
+      expect((await browser.get('/api/v1/users/me')).status).toBe(401);
+      expect(exchange.status).toBe(403);
+      expect(exchange.json()).toMatchObject({ statusCode: 403, code: 'google_account_mismatch' });
+      expect((await userByEmail(app, email)).google_sub).toBe(ownerSub);
+      const refusals = await app.database.query<{ actor_id: string | null; google_user_id: string }>(
+        `SELECT actor_id, google_user_id FROM audit_events WHERE user_id = $1 AND action = 'google.account_mismatch'`,
+        [owner.user.id],
+      );
+      expect(refusals).toEqual([
+        { actor_id: null, google_user_id: otherSub },
+        { actor_id: null, google_user_id: otherSub },
+      ]);
+    });
+
+    it('still signs the bound Google account in by sub', async () => {
+      const email = uniqueEmail('bound', 'gmail.com');
+      const sub = `${Date.now()}3333`;
+      const { browser: first } = await signIn(app, google, { email, sub });
+
+      const { browser: again } = await signIn(app, google, { email, sub });
+
+      expect((await again.get('/api/v1/users/me')).json().id).toBe((await first.get('/api/v1/users/me')).json().id);
+    });
+
+    it('answers a replayed sign-in callback (Back after signing in) in the sign-in flow: invalid_state at LOGIN_FAILED_URL, still signed in', async () => {
+      const { browser, callback, reply } = await signIn(app, google, { email: uniqueEmail('back', 'gmail.com') });
+
+      const replay = await browser.get(callback);
+
+      expect(reply.location).toBe(`${app.url}/users/me`);
+      expect(replay.location).toBe(`${app.url}/users/me?google_login=error&reason=invalid_state`);
+      expect(hasSessionCookie(replay)).toBe(false);
+      expect((await browser.get('/api/v1/users/me')).status).toBe(200);
+    });
+
+    it('replaces the session a browser already held when it signs in again (the old one is revoked)', async () => {
+      const { browser } = await signIn(app, google, { email: uniqueEmail('first', 'gmail.com') });
+      const before = browser.cookies.get('sid')!;
+
+      await signIn(app, google, { email: uniqueEmail('second', 'gmail.com') }, undefined, browser);
+
+      expect(browser.cookies.get('sid')).not.toBe(before);
+      expect((await browser.get('/api/v1/users/me')).status).toBe(200);
+      expect((await app.client({ authorization: `Bearer ${before}` }).get('/api/v1/users/me')).status).toBe(401);
+    });
+
     it('gives ADMIN_EMAILS the admin role', async () => {
       const { browser } = await signIn(app, google, { email: 'boss@gmail.com' });
 
       expect((await browser.get('/api/v1/users/me')).json().role).toBe('admin');
+    });
+
+    describe('emails compare by ASCII-only lower-casing', () => {
+      const KELVIN_KATE = '\u212Aate@example.com'; // K is U+212A KELVIN SIGN, which Unicode lower-cases to k
+      let kate: { id: string };
+
+      beforeAll(async () => {
+        // ADMIN_EMAILS names Kate@Example.com: ASCII case does not matter.
+        kate = (await signedInUser(app.database, 'kate@example.com')).user;
+      });
+
+      it('gives ADMIN_EMAILS the admin role whatever its ASCII case', async () => {
+        const { browser } = await signIn(app, google, { email: 'kate@example.com', sub: `${Date.now()}5555` });
+
+        expect((await browser.get('/api/v1/users/me')).json()).toMatchObject({ id: kate.id, role: 'admin' });
+      });
+
+      it('never makes a Kelvin-sign look-alike kate@example.com, nor gives it her admin role (callback)', async () => {
+        const browser = app.client();
+        const start = await browser.get('/api/v1/auth/google');
+        await answerNextExchangeWith(google, { email: KELVIN_KATE, sub: `${Date.now()}6666`, nonce: new URL(start.location!).searchParams.get('nonce') });
+
+        const reply = await browser.get(await google.consent(start.location!, { email: uniqueEmail('chooser') }));
+
+        expect(reply.location).toBe(`${app.url}/users/me`);
+        const me = (await browser.get('/api/v1/users/me')).json();
+        expect(me).toMatchObject({ email: KELVIN_KATE, role: 'user' });
+        expect(me.id).not.toBe(kate.id);
+      });
+
+      it('never makes a Kelvin-sign look-alike of a promoted admin that admin (token exchange)', async () => {
+        const mark = (await signedInUser(app.database, 'mark@example.com', { admin: true })).user;
+
+        const reply = await app.client().post('/api/v1/auth/google/token', { idToken: await google.signIdToken({ email: 'mar\u212A@example.com' }) });
+
+        expect(reply.status).toBe(200);
+        const me = (await app.client({ authorization: `Bearer ${reply.json().accessToken}` }).get('/api/v1/users/me')).json();
+        expect(me).toMatchObject({ email: 'mar\u212A@example.com', role: 'user' });
+        expect(me.id).not.toBe(mark.id);
+      });
+
+      it('stores a non-ASCII email with only A-Z lower-cased, and matches it exactly (no 500: the database agrees)', async () => {
+        const first = await app
+          .client()
+          .post('/api/v1/auth/google/token', { idToken: await google.signIdToken({ email: 'Élodie@Example.com', sub: `${Date.now()}8888` }) });
+        const other = await app
+          .client()
+          .post('/api/v1/auth/google/token', { idToken: await google.signIdToken({ email: 'élodie@example.com', sub: `${Date.now()}9999` }) });
+
+        expect(first.status).toBe(200);
+        expect(other.status).toBe(200);
+        const emails = await app.database.query<{ email: string }>(
+          `SELECT email FROM users WHERE email IN ('Élodie@example.com', 'élodie@example.com') ORDER BY email`,
+        );
+        expect(emails.map((row) => row.email)).toEqual(['Élodie@example.com', 'élodie@example.com']);
+      });
     });
 
     it('refuses an unverified email: email_not_verified, no user created', async () => {

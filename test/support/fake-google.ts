@@ -200,6 +200,11 @@ export class FakeGoogle {
     this.core.grants.revokeAccount(email);
   }
 
+  /** How many grants of this account to this client are still alive (an orphaned one counts). */
+  liveGrantCount(email: string): number {
+    return this.core.grants.liveGrantsByEmail(email, this.clientId).length;
+  }
+
   /** True when the refresh or access token still works. */
   isLive(token: string): boolean {
     return this.core.grants.isLive(token);

@@ -1,8 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { SESSION_COOKIE } from '../../common/request-context';
 import type { AppRequest } from '../../common/request-context';
 import { AppConfig } from '../../config/app-config';
+import { cookieValues } from '../host-cookies';
+import { sessionCookieName } from '../sessions/session-cookie';
 import { sendCallbackAnswer } from './callback-outcome';
 
 /**
@@ -19,7 +20,7 @@ export class CallbackExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<AppRequest>();
     this.logger.error({ err: exception }, 'The Google callback failed');
-    const flow = request.cookies?.[SESSION_COOKIE] ? 'link' : 'login';
+    const flow = cookieValues(request, sessionCookieName(this.config)).length > 0 ? 'link' : 'login';
     sendCallbackAnswer(host.switchToHttp().getResponse<FastifyReply>(), this.config, { flow, reason: 'google_error' });
   }
 }

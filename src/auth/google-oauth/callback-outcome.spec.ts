@@ -59,13 +59,13 @@ describe('sendCallbackAnswer', () => {
     expect(reply.cookies).toEqual([]);
   });
 
-  it('sets the HttpOnly session cookie of a sign-in', () => {
+  it('sets the HttpOnly session cookie of a sign-in (__Host-sid on an https PUBLIC_URL)', () => {
     const reply = recordingReply();
 
     sendCallbackAnswer(reply as unknown as FastifyReply, CONFIG, { flow: 'login', reason: 'success', session: SESSION, nextPath: null });
 
     expect(reply.cookies).toEqual([
-      { name: 'sid', value: 'session-token', options: { httpOnly: true, sameSite: 'lax', secure: true, path: '/', maxAge: 86400 } },
+      { name: '__Host-sid', value: 'session-token', options: { httpOnly: true, sameSite: 'lax', secure: true, path: '/', maxAge: 86400 } },
     ]);
     expect(reply.redirect).toHaveBeenCalledWith('https://app.example.com/users/me', 302);
   });

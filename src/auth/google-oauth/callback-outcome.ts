@@ -17,12 +17,13 @@ export interface GoogleGrant {
 /**
  * What a callback brought back, decided once, by StateTokenGuard. An unusable state names the flow
  * it answers in: its own purpose when it named a real flow, else where the browser's session points.
+ * A grant carries the session the browser already held, if any: a sign-in replaces it.
  */
 export type CallbackOutcome =
   | { kind: 'invalid_state'; flow: OAuthPurpose; problem: StateProblem }
   | { kind: 'denied'; state: ConsumedState }
   | { kind: 'google_failed'; state: ConsumedState; error: unknown }
-  | { kind: 'granted'; state: ConsumedState; grant: GoogleGrant };
+  | { kind: 'granted'; state: ConsumedState; grant: GoogleGrant; browserSessionId: string | null };
 
 /** An outcome whose state was consumed: what a flow (link or sign-in) completes. */
 export type ConsumedOutcome = Exclude<CallbackOutcome, { kind: 'invalid_state' }>;
@@ -30,7 +31,14 @@ export type ConsumedOutcome = Exclude<CallbackOutcome, { kind: 'invalid_state' }
 /** The reason codes of the SPEC, for `google_link=error&reason=…` and `google_login=error&reason=…`. */
 export type LinkFailure = 'access_denied' | 'invalid_state' | 'missing_scopes' | 'google_account_in_use' | 'no_offline_access' | 'google_error';
 export type SignInFailure =
-  'access_denied' | 'invalid_state' | 'domain_not_allowed' | 'signup_disabled' | 'email_not_verified' | 'invalid_id_token' | 'google_error';
+  | 'access_denied'
+  | 'invalid_state'
+  | 'domain_not_allowed'
+  | 'signup_disabled'
+  | 'email_not_verified'
+  | 'invalid_id_token'
+  | 'google_account_mismatch'
+  | 'google_error';
 
 export type LinkAnswer = { flow: 'link'; reason: 'success' | LinkFailure };
 export type SignInAnswer = { flow: 'login'; reason: SignInFailure } | { flow: 'login'; reason: 'success'; session: IssuedSession; nextPath: string | null };

@@ -13,6 +13,8 @@ import { CodeExchangeRequest, ConsumedState, OAuthStateStore } from './oauth-sta
 export interface AuthorizationStart {
   purpose: OAuthPurpose;
   userId: string | null;
+  /** The session starting a link. */
+  sessionId?: string;
   browserSecret: string;
   loginHint?: string;
   nextPath?: string | null;
@@ -71,7 +73,14 @@ export class GoogleStrategy extends PassportStrategy(Strategy, GOOGLE, 6) {
       loginHint: start.loginHint,
       nonce,
       // An object, not a string: passport-oauth2 then has the state store create the state.
-      state: { purpose: start.purpose, userId: start.userId, browserSecret: start.browserSecret, nonce, nextPath: start.nextPath ?? null },
+      state: {
+        purpose: start.purpose,
+        userId: start.userId,
+        sessionId: start.sessionId ?? null,
+        browserSecret: start.browserSecret,
+        nonce,
+        nextPath: start.nextPath ?? null,
+      },
     };
     return new Promise((resolve, reject) => {
       let location = '';

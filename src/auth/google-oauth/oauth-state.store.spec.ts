@@ -11,8 +11,11 @@ const TTL_SECONDS = 600;
 const BROWSER = newSecretToken();
 const TOKEN = newSecretToken();
 
-/** What DELETE … RETURNING gives back for a state row. */
+const ADA = { userId: 'user-1', sessionId: 'session-1' };
+
+/** What the consuming statement gives back for a state row: the row as it was before. */
 const row = (changes: Record<string, unknown> = {}) => ({
+  id: 'state-1',
   purpose: 'link',
   user_id: 'user-1',
   browser_hash: hashSecretToken(BROWSER),
@@ -20,17 +23,18 @@ const row = (changes: Record<string, unknown> = {}) => ({
   nonce: 'nonce-1',
   next_path: null,
   expires_at: new Date(Date.now() + 60_000),
+  used_at: null,
   ...changes,
 });
 
 describe('OAuthStateStore', () => {
   let store: OAuthStateStore;
-  let query: jest.Mock<(sql: string, parameters: unknown[]) => Promise<[unknown[], number]>>;
+  let query: jest.Mock<(sql: string, parameters: unknown[]) => Promise<unknown[]>>;
   let insert: jest.Mock<(values: Partial<OAuthState>) => Promise<unknown>>;
   let decrypt: jest.Mock<KeyRing['decrypt']>;
 
   beforeEach(async () => {
-    query = jest.fn(async () => [[row()], 1] as [unknown[], number]);
+    query = jest.fn(async () => [row()]);
     insert = jest.fn(async () => ({}));
     decrypt = jest.fn<KeyRing['decrypt']>().mockReturnValue('plain-verifier');
     const moduleRef = await Test.createTestingModule({
@@ -50,31 +54,31 @@ describe('OAuthStateStore', () => {
       ['empty', ''],
       ['repeated (an array)', [TOKEN, TOKEN]],
     ])('rejects a state that is %s as missing, without a query', async (_, token) => {
-      const check = await store.consume(token, BROWSER, null);
+      const check = await store.consume(token, BROWSER, 'none');
 
       expect(check).toEqual({ kind: 'rejected', purpose: null, problem: 'missing' });
       expect(query).not.toHaveBeenCalled();
     });
 
     it('rejects a state we could never have issued as unknown, without a query', async () => {
-      const check = await store.consume('<script>', BROWSER, null);
+      const check = await store.consume('<script>', BROWSER, 'none');
 
       expect(check).toEqual({ kind: 'rejected', purpose: null, problem: 'unknown' });
       expect(query).not.toHaveBeenCalled();
     });
 
-    it('rejects a state with no row (never issued, or used already) as unknown', async () => {
-      query.mockResolvedValue([[], 0]);
+    it('rejects a state with no row (never issued, or purged) as unknown', async () => {
+      query.mockResolvedValue([]);
 
-      const check = await store.consume(TOKEN, BROWSER, null);
+      const check = await store.consume(TOKEN, BROWSER, 'none');
 
       expect(check).toEqual({ kind: 'rejected', purpose: null, problem: 'unknown' });
     });
 
     it('rejects an expired state, naming its flow', async () => {
-      query.mockResolvedValue([[row({ purpose: 'login', expires_at: new Date(Date.now() - 1) })], 1]);
+      query.mockResolvedValue([row({ purpose: 'login', expires_at: new Date(Date.now() - 1) })]);
 
-      const check = await store.consume(TOKEN, BROWSER, null);
+      const check = await store.consume(TOKEN, BROWSER, 'none');
 
       expect(check).toEqual({ kind: 'rejected', purpose: 'login', problem: 'expired' });
     });
@@ -83,20 +87,36 @@ describe('OAuthStateStore', () => {
       ['no binding cookie', undefined],
       ["another browser's binding cookie", newSecretToken()],
     ])('rejects a state presented with %s as other_browser', async (_, browserSecret) => {
-      const check = await store.consume(TOKEN, browserSecret, 'user-1');
+      const check = await store.consume(TOKEN, browserSecret, ADA);
 
       expect(check).toEqual({ kind: 'rejected', purpose: 'link', problem: 'other_browser' });
       expect(decrypt).not.toHaveBeenCalled();
     });
 
+    it('rejects a used state, naming its flow, without decrypting anything', async () => {
+      query.mockResolvedValue([row({ purpose: 'login', user_id: null, code_verifier: null, nonce: null, used_at: new Date() })]);
+
+      const check = await store.consume(TOKEN, BROWSER, 'none');
+
+      expect(check).toEqual({ kind: 'rejected', purpose: 'login', problem: 'used' });
+      expect(decrypt).not.toHaveBeenCalled();
+    });
+
+    it('rejects a link whose browser presents a session cookie that names no one, or several (unusable), never taking it for no session', async () => {
+      const check = await store.consume(TOKEN, BROWSER, 'unusable');
+
+      expect(check).toEqual({ kind: 'rejected', purpose: 'link', problem: 'unusable_session' });
+      expect(decrypt).not.toHaveBeenCalled();
+    });
+
     it('rejects a link completed under another signed-in user as other_user', async () => {
-      const check = await store.consume(TOKEN, BROWSER, 'mallory');
+      const check = await store.consume(TOKEN, BROWSER, { userId: 'mallory', sessionId: 'session-2' });
 
       expect(check).toEqual({ kind: 'rejected', purpose: 'link', problem: 'other_user' });
     });
 
-    it('consumes the state with one DELETE … RETURNING by its hash, and hands back its flow with the decrypted verifier', async () => {
-      const check = await store.consume(TOKEN, BROWSER, 'user-1');
+    it('uses the state up with one statement by its hash (locked, marked used, secrets wiped), and hands back its flow with the decrypted verifier', async () => {
+      const check = await store.consume(TOKEN, BROWSER, ADA);
 
       expect(check).toEqual({
         kind: 'consumed',
@@ -104,15 +124,16 @@ describe('OAuthStateStore', () => {
       });
       expect(query).toHaveBeenCalledTimes(1);
       const [sql, parameters] = query.mock.calls[0];
-      expect(sql).toMatch(/^DELETE FROM oauth_states WHERE state_hash = \$1\s+RETURNING/);
+      expect(sql).toMatch(/FROM oauth_states WHERE state_hash = \$1 FOR UPDATE/);
+      expect(sql).toMatch(/UPDATE oauth_states SET used_at = now\(\), code_verifier = NULL, nonce = NULL/);
       expect(parameters).toEqual([hashSecretToken(TOKEN)]);
       expect(decrypt).toHaveBeenCalledWith('v1:sealed-verifier', 'oauth_states.code_verifier');
     });
 
     it('accepts a link in its browser with no session (an app using Bearer tokens), and a sign-in under any session', async () => {
-      const link = await store.consume(TOKEN, BROWSER, null);
-      query.mockResolvedValue([[row({ purpose: 'login', user_id: null })], 1]);
-      const signIn = await store.consume(TOKEN, BROWSER, 'someone');
+      const link = await store.consume(TOKEN, BROWSER, 'none');
+      query.mockResolvedValue([row({ purpose: 'login', user_id: null })]);
+      const signIn = await store.consume(TOKEN, BROWSER, { userId: 'someone', sessionId: 'session-3' });
 
       expect(link.kind).toBe('consumed');
       expect(signIn.kind).toBe('consumed');
@@ -121,7 +142,15 @@ describe('OAuthStateStore', () => {
 
   describe('create', () => {
     it('stores only hashes of the state and of the browser secret, expiring after STATE_TTL_SECONDS', async () => {
-      const state: NewState = { purpose: 'login', userId: null, browserSecret: BROWSER, codeVerifier: 'verifier', nonce: 'nonce-1', nextPath: '/next' };
+      const state: NewState = {
+        purpose: 'login',
+        userId: null,
+        sessionId: null,
+        browserSecret: BROWSER,
+        codeVerifier: 'verifier',
+        nonce: 'nonce-1',
+        nextPath: '/next',
+      };
       const before = Date.now();
 
       const token = await store.create(state);
@@ -135,6 +164,12 @@ describe('OAuthStateStore', () => {
       expect(stored.expiresAt!.getTime()).toBeGreaterThanOrEqual(before + TTL_SECONDS * 1000);
       expect(stored.expiresAt!.getTime()).toBeLessThanOrEqual(Date.now() + TTL_SECONDS * 1000);
     });
+  });
+
+  it('stores the session that started a link, so signing that session out deletes the flow', async () => {
+    await store.create({ purpose: 'link', userId: 'user-1', sessionId: 'session-1', browserSecret: BROWSER, codeVerifier: 'v', nonce: 'n', nextPath: null });
+
+    expect(insert.mock.calls[0][0]).toMatchObject({ userId: 'user-1', sessionId: 'session-1' });
   });
 
   describe("as passport-oauth2's state store", () => {
@@ -159,7 +194,7 @@ describe('OAuthStateStore', () => {
       insert.mockRejectedValue(new Error('database unavailable'));
       const done = jest.fn();
 
-      store.store({}, 'verifier', { purpose: 'login', userId: null, browserSecret: BROWSER, nonce: 'n', nextPath: null }, {}, done);
+      store.store({}, 'verifier', { purpose: 'login', userId: null, sessionId: null, browserSecret: BROWSER, nonce: 'n', nextPath: null }, {}, done);
       await new Promise(setImmediate);
 
       expect(done).toHaveBeenCalledWith(expect.objectContaining({ message: 'database unavailable' }));
@@ -168,7 +203,7 @@ describe('OAuthStateStore', () => {
     it("creates the state with passport's PKCE verifier and hands passport the token", async () => {
       const done = jest.fn();
 
-      store.store({}, 'passport-verifier', { purpose: 'login', userId: null, browserSecret: BROWSER, nonce: 'n', nextPath: null }, {}, done);
+      store.store({}, 'passport-verifier', { purpose: 'login', userId: null, sessionId: null, browserSecret: BROWSER, nonce: 'n', nextPath: null }, {}, done);
       await new Promise(setImmediate);
 
       expect(insert.mock.calls[0][0].codeVerifier).toBe('passport-verifier');

@@ -9,13 +9,15 @@ import { OAuthPurpose, OAuthState } from './oauth-state.entity';
 export interface NewState {
   purpose: OAuthPurpose;
   userId: string | null;
+  /** The session that started a link (its flows go when it is signed out); null for a sign-in. */
+  sessionId: string | null;
   browserSecret: string;
   codeVerifier: string;
   nonce: string;
   nextPath: string | null;
 }
 
-/** A presented state, found and accepted (and so gone): what the rest of its flow needs. */
+/** A presented state, found and accepted (and so used up): what the rest of its flow needs. */
 export interface ConsumedState {
   purpose: OAuthPurpose;
   userId: string | null;
@@ -24,7 +26,13 @@ export interface ConsumedState {
   nextPath: string | null;
 }
 
-export type StateProblem = 'missing' | 'unknown' | 'expired' | 'other_browser' | 'other_user';
+/**
+ * Who the callback's browser is signed in as: a user, nobody, or `unusable`: several session
+ * cookies, or one that does not resolve. A link never takes `unusable` for nobody.
+ */
+export type CallbackSession = { userId: string; sessionId: string } | 'none' | 'unusable';
+
+export type StateProblem = 'missing' | 'unknown' | 'used' | 'expired' | 'other_browser' | 'other_user' | 'unusable_session';
 
 /** `purpose` is known when the presented state named a real flow. */
 export type StateCheck = { kind: 'consumed'; state: ConsumedState } | { kind: 'rejected'; purpose: OAuthPurpose | null; problem: StateProblem };
@@ -36,13 +44,40 @@ export interface CodeExchangeRequest {
   consumedState: ConsumedState;
 }
 
+interface PresentedRow {
+  id: string;
+  purpose: OAuthPurpose;
+  user_id: string | null;
+  browser_hash: Buffer;
+  code_verifier: string | null;
+  nonce: string | null;
+  next_path: string | null;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+/**
+ * One statement: lock the presented state, mark it used and wipe its secrets, and answer what the
+ * row held before. Of two concurrent callbacks with one state, the second waits on the lock and
+ * then reads the row as used.
+ */
+const CONSUME = `
+  WITH presented AS MATERIALIZED (
+    SELECT id, purpose, user_id, browser_hash, code_verifier, nonce, next_path, expires_at, used_at
+      FROM oauth_states WHERE state_hash = $1 FOR UPDATE
+  ), used AS (
+    UPDATE oauth_states SET used_at = now(), code_verifier = NULL, nonce = NULL
+     WHERE id IN (SELECT id FROM presented WHERE used_at IS NULL)
+  )
+  SELECT * FROM presented`;
+
 type Stored = (error: Error | null, state?: string) => void;
 type Verified = (error: Error | null, codeVerifier?: string | false, info?: { message: string }) => void;
 
 /**
  * OAuth state tokens: 256 random bits, stored only as a SHA-256, bound to the browser (a cookie
- * secret) and to the user who started a link, short-lived, and consumed by a single DELETE … RETURNING,
- * so two concurrent callbacks with one state cannot both proceed. It is also passport-oauth2's state
+ * secret) and to the user who started a link, short-lived, and used up by one locking statement, so
+ * two concurrent callbacks with one state cannot both proceed. It is also passport-oauth2's state
  * store (`store` and `verify`, with `pkce: true`), which is how the PKCE verifier reaches it.
  */
 @Injectable()
@@ -59,6 +94,7 @@ export class OAuthStateStore {
       stateHash: hashSecretToken(token),
       purpose: state.purpose,
       userId: state.userId,
+      sessionId: state.sessionId,
       browserHash: hashSecretToken(state.browserSecret),
       codeVerifier: state.codeVerifier,
       nonce: state.nonce,
@@ -68,32 +104,35 @@ export class OAuthStateStore {
     return token;
   }
 
-  /** Consumes the state whatever happens next: it can never be presented again. */
-  async consume(token: unknown, browserSecret: string | undefined, sessionUserId: string | null): Promise<StateCheck> {
+  /**
+   * Uses the state up whatever happens next: it can never be presented again. A used state keeps
+   * its purpose (not its secrets) until it is purged, so a replay (Back after signing in) is
+   * answered in its own flow.
+   */
+  async consume(token: unknown, browserSecret: string | undefined, session: CallbackSession): Promise<StateCheck> {
     if (typeof token !== 'string' || token === '') return { kind: 'rejected', purpose: null, problem: 'missing' };
     if (!isSecretToken(token)) return { kind: 'rejected', purpose: null, problem: 'unknown' };
-    // For DELETE, TypeORM's postgres driver answers [rows, affected].
-    const [rows]: [Array<Record<string, unknown>>, number] = await this.states.query(
-      `DELETE FROM oauth_states WHERE state_hash = $1
-       RETURNING purpose, user_id, browser_hash, code_verifier, nonce, next_path, expires_at`,
-      [hashSecretToken(token)],
-    );
-    const row = rows[0];
+    const [row]: PresentedRow[] = await this.states.query(CONSUME, [hashSecretToken(token)]);
     if (!row) return { kind: 'rejected', purpose: null, problem: 'unknown' };
-    const purpose = row.purpose as OAuthPurpose;
-    if ((row.expires_at as Date).getTime() <= Date.now()) return { kind: 'rejected', purpose, problem: 'expired' };
-    if (!browserSecret || !hashSecretToken(browserSecret).equals(row.browser_hash as Buffer)) return { kind: 'rejected', purpose, problem: 'other_browser' };
+    const { purpose } = row;
+    if (row.used_at !== null) return { kind: 'rejected', purpose, problem: 'used' };
+    if (row.expires_at.getTime() <= Date.now()) return { kind: 'rejected', purpose, problem: 'expired' };
+    if (!browserSecret || !hashSecretToken(browserSecret).equals(row.browser_hash)) return { kind: 'rejected', purpose, problem: 'other_browser' };
     // The binding cookie proves the browser; a session on it must be the user who started the link.
-    // (No session is fine: a web app on another origin may authenticate its API calls with Bearer tokens.)
-    if (purpose === 'link' && sessionUserId !== null && row.user_id !== sessionUserId) return { kind: 'rejected', purpose, problem: 'other_user' };
+    // (No session is fine: a web app on another origin may authenticate its API calls with Bearer
+    // tokens. A session cookie that names no one, or several, is not "no session": it may be planted.)
+    if (purpose === 'link' && session !== 'none') {
+      if (session === 'unusable') return { kind: 'rejected', purpose, problem: 'unusable_session' };
+      if (row.user_id !== session.userId) return { kind: 'rejected', purpose, problem: 'other_user' };
+    }
     return {
       kind: 'consumed',
       state: {
         purpose,
-        userId: row.user_id as string | null,
-        codeVerifier: this.keyRing.decrypt(row.code_verifier as string, 'oauth_states.code_verifier'),
-        nonce: row.nonce as string,
-        nextPath: row.next_path as string | null,
+        userId: row.user_id,
+        codeVerifier: this.keyRing.decrypt(row.code_verifier!, 'oauth_states.code_verifier'),
+        nonce: row.nonce!,
+        nextPath: row.next_path,
       },
     };
   }

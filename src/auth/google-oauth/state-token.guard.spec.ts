@@ -16,12 +16,14 @@ const ISSUER = 'https://accounts.google.com';
 const STATE: ConsumedState = { purpose: 'link', userId: 'user-1', codeVerifier: 'verifier', nonce: 'nonce-1', nextPath: null };
 const GRANT: GoogleGrant = { accessToken: 'ya29.access', refreshToken: '1//refresh', expiresIn: 3599, scope: 'openid', idToken: 'id.token.jwt' };
 
-type Callback = { query: Record<string, unknown>; headers: Record<string, string>; cookies: Record<string, string>; callbackOutcome?: CallbackOutcome };
+const ADA = { userId: 'user-1', email: 'ada@example.com', role: 'user' as const, sessionId: 's', via: 'cookie' as const };
 
-const callback = (query: Record<string, unknown>, cookies: Record<string, string> = { g_oauth_binding: BINDING }): Callback => ({
+type Callback = { query: Record<string, unknown>; headers: Record<string, string>; callbackOutcome?: CallbackOutcome };
+
+/** A callback request; `cookie` is the raw Cookie header, as the guard reads it. */
+const callback = (query: Record<string, unknown>, cookie = `g_oauth_binding=${BINDING}`): Callback => ({
   query: { state: STATE_TOKEN, ...query },
-  headers: {},
-  cookies,
+  headers: cookie ? { cookie } : {},
 });
 
 const contextFor = (request: Callback) => ({ switchToHttp: () => ({ getRequest: () => request }) }) as unknown as ExecutionContext;
@@ -48,7 +50,7 @@ describe('StateTokenGuard', () => {
         { provide: OAuthStateStore, useValue: { consume } },
         { provide: SessionsService, useValue: { resolve } },
         { provide: GoogleStrategy, useValue: { exchange } },
-        { provide: AppConfig, useValue: { google: { issuers: [ISSUER, 'accounts.google.com'] } } },
+        { provide: AppConfig, useValue: { secureCookies: false, google: { issuers: [ISSUER, 'accounts.google.com'] } } },
       ],
     }).compile();
     guard = moduleRef.get(StateTokenGuard);
@@ -68,18 +70,18 @@ describe('StateTokenGuard', () => {
 
     it('is answered in the link flow when the browser holds a valid session', async () => {
       consume.mockResolvedValue(rejected);
-      resolve.mockResolvedValue({ userId: 'user-1', email: 'ada@example.com', role: 'user', sessionId: 's', via: 'cookie' });
+      resolve.mockResolvedValue(ADA);
 
-      const outcome = await outcomeOf(callback({ code: 'abc' }, { g_oauth_binding: BINDING, sid: SESSION }));
+      const outcome = await outcomeOf(callback({ code: 'abc' }, `g_oauth_binding=${BINDING}; sid=${SESSION}`));
 
       expect(outcome).toMatchObject({ kind: 'invalid_state', flow: 'link' });
     });
 
     it('is answered in the flow it names, whatever the session', async () => {
       consume.mockResolvedValue({ kind: 'rejected', purpose: 'login', problem: 'other_browser' });
-      resolve.mockResolvedValue({ userId: 'user-1', email: 'ada@example.com', role: 'user', sessionId: 's', via: 'cookie' });
+      resolve.mockResolvedValue(ADA);
 
-      const outcome = await outcomeOf(callback({ code: 'abc' }, { sid: SESSION }));
+      const outcome = await outcomeOf(callback({ code: 'abc' }, `sid=${SESSION}`));
 
       expect(outcome).toEqual({ kind: 'invalid_state', flow: 'login', problem: 'other_browser' });
     });
@@ -122,25 +124,73 @@ describe('StateTokenGuard', () => {
   });
 
   it("consumes the state once, against the binding cookie and the session's user, and exchanges the code with that state", async () => {
-    resolve.mockResolvedValue({ userId: 'user-1', email: 'ada@example.com', role: 'user', sessionId: 's', via: 'cookie' });
+    resolve.mockResolvedValue(ADA);
 
-    const outcome = await outcomeOf(callback({ code: 'abc', iss: ISSUER }, { g_oauth_binding: BINDING, sid: SESSION }));
+    const outcome = await outcomeOf(callback({ code: 'abc', iss: ISSUER }, `g_oauth_binding=${BINDING}; sid=${SESSION}`));
 
-    expect(outcome).toEqual({ kind: 'granted', state: STATE, grant: GRANT });
+    expect(outcome).toEqual({ kind: 'granted', state: STATE, grant: GRANT, browserSessionId: ADA.sessionId });
     expect(resolve).toHaveBeenCalledWith(SESSION, 'cookie');
     expect(consume).toHaveBeenCalledTimes(1);
-    expect(consume).toHaveBeenCalledWith(STATE_TOKEN, BINDING, 'user-1');
+    expect(consume).toHaveBeenCalledWith(STATE_TOKEN, BINDING, { userId: ADA.userId, sessionId: ADA.sessionId });
     expect(exchange).toHaveBeenCalledWith('abc', STATE);
   });
 
-  it('counts a malformed Authorization header as no session, and accepts a callback without iss', async () => {
-    const request = callback({ code: 'abc' });
-    request.headers.authorization = 'Basic x';
+  it('accepts a callback without iss from a browser with no session', async () => {
+    const outcome = await outcomeOf(callback({ code: 'abc' }));
 
-    const outcome = await outcomeOf(request);
+    expect(outcome).toEqual({ kind: 'granted', state: STATE, grant: GRANT, browserSessionId: null });
+    expect(consume).toHaveBeenCalledWith(STATE_TOKEN, BINDING, 'none');
+  });
 
-    expect(outcome?.kind).toBe('granted');
-    expect(resolve).not.toHaveBeenCalled();
-    expect(consume).toHaveBeenCalledWith(STATE_TOKEN, BINDING, null);
+  describe('a session it cannot trust (never taken for no session)', () => {
+    it.each([
+      ['two session cookies (one planted to shadow the other)', `sid=${'M'.repeat(43)}; sid=${SESSION}; g_oauth_binding=${BINDING}`],
+      ['a session cookie that does not resolve', `sid=${SESSION}; g_oauth_binding=${BINDING}`],
+    ])('is unusable with %s', async (_, cookie) => {
+      const outcome = await outcomeOf(callback({ code: 'abc' }, cookie));
+
+      expect(consume).toHaveBeenCalledWith(STATE_TOKEN, BINDING, 'unusable');
+      expect(outcome?.kind).toBe('granted');
+    });
+
+    it('is unusable with a malformed Authorization header', async () => {
+      const request = callback({ code: 'abc' });
+      request.headers.authorization = 'Basic x';
+
+      await outcomeOf(request);
+
+      expect(resolve).not.toHaveBeenCalled();
+      expect(consume).toHaveBeenCalledWith(STATE_TOKEN, BINDING, 'unusable');
+    });
+
+    it('answers an unknown state in the sign-in flow, as it names no one', async () => {
+      consume.mockResolvedValue({ kind: 'rejected', purpose: null, problem: 'unknown' });
+
+      const outcome = await outcomeOf(callback({ code: 'abc' }, `sid=${SESSION}; sid=${SESSION}`));
+
+      expect(outcome).toEqual({ kind: 'invalid_state', flow: 'login', problem: 'unknown' });
+    });
+  });
+
+  it('reads only the __Host- cookies on an https PUBLIC_URL, never the plain names another host can plant', async () => {
+    const secure = await Test.createTestingModule({
+      providers: [
+        StateTokenGuard,
+        { provide: OAuthStateStore, useValue: { consume } },
+        { provide: SessionsService, useValue: { resolve } },
+        { provide: GoogleStrategy, useValue: { exchange } },
+        { provide: AppConfig, useValue: { secureCookies: true, google: { issuers: [ISSUER] } } },
+      ],
+    }).compile();
+    resolve.mockResolvedValue(ADA);
+    const request = callback(
+      { code: 'abc' },
+      `sid=${'M'.repeat(43)}; g_oauth_binding=${'P'.repeat(43)}; __Host-sid=${SESSION}; __Host-g_oauth_binding=${BINDING}`,
+    );
+
+    await secure.get(StateTokenGuard).canActivate(contextFor(request));
+
+    expect(resolve).toHaveBeenCalledWith(SESSION, 'cookie');
+    expect(consume).toHaveBeenCalledWith(STATE_TOKEN, BINDING, { userId: ADA.userId, sessionId: ADA.sessionId });
   });
 });

@@ -6,7 +6,7 @@ import { SessionsService } from '../sessions/sessions.service';
 import { presentedBinding } from './browser-binding';
 import type { CallbackOutcome } from './callback-outcome';
 import { GoogleStrategy } from './google.strategy';
-import { ConsumedState, OAuthStateStore } from './oauth-state.store';
+import { CallbackSession, ConsumedState, OAuthStateStore } from './oauth-state.store';
 
 type CallbackRequest = AppRequest & { callbackOutcome?: CallbackOutcome };
 
@@ -37,9 +37,10 @@ export class StateTokenGuard implements CanActivate {
 
   private async outcomeOf(request: CallbackRequest): Promise<CallbackOutcome> {
     const query = request.query as Record<string, unknown>;
-    const sessionUserId = await this.sessionUserId(request);
-    const check = await this.states.consume(query.state, presentedBinding(request), sessionUserId);
-    if (check.kind === 'rejected') return { kind: 'invalid_state', flow: check.purpose ?? (sessionUserId ? 'link' : 'login'), problem: check.problem };
+    const session = await this.browserSession(request);
+    const check = await this.states.consume(query.state, presentedBinding(request, this.config), session);
+    if (check.kind === 'rejected')
+      return { kind: 'invalid_state', flow: check.purpose ?? (typeof session === 'object' ? 'link' : 'login'), problem: check.problem };
     const { state } = check;
     // RFC 9207: Google names itself in the authorization response (`iss`); an answer that names
     // another issuer is a mix-up, and its code is never sent to Google's token endpoint.
@@ -50,17 +51,20 @@ export class StateTokenGuard implements CanActivate {
     if (query.error !== undefined) return failed(state, 'Google answered the authorization request with an error');
     if (typeof query.code !== 'string' || query.code === '') return failed(state, 'Google returned neither a code nor an error');
     try {
-      return { kind: 'granted', state, grant: await this.strategy.exchange(query.code, state) };
+      const grant = await this.strategy.exchange(query.code, state);
+      return { kind: 'granted', state, grant, browserSessionId: typeof session === 'object' ? session.sessionId : null };
     } catch (error) {
       return { kind: 'google_failed', state, error };
     }
   }
 
-  /** The user signed in on this browser, if any: a link must come back to its starter, and an unknown state lands by it. */
-  private async sessionUserId(request: CallbackRequest): Promise<string | null> {
-    const credential = sessionCredential(request);
-    if (!credential || credential === 'malformed') return null;
-    return (await this.sessions.resolve(credential.token, credential.via))?.userId ?? null;
+  /** Who this browser is signed in as: a link must come back to its starter, and an unknown state lands by it. */
+  private async browserSession(request: CallbackRequest): Promise<CallbackSession> {
+    const credential = sessionCredential(request, this.config);
+    if (credential === null) return 'none';
+    if (credential === 'malformed' || credential === 'ambiguous') return 'unusable';
+    const principal = await this.sessions.resolve(credential.token, credential.via);
+    return principal ? { userId: principal.userId, sessionId: principal.sessionId } : 'unusable';
   }
 }
 

@@ -23,12 +23,18 @@ const GRANT: GoogleGrant = {
 };
 const IDENTITY = { sub: 'google-sub-1', email: 'ada@example.com', emailVerified: true, name: 'Ada', hd: null };
 
-const granted = (grant: Partial<GoogleGrant> = {}): ConsumedOutcome => ({ kind: 'granted', state: STATE, grant: { ...GRANT, ...grant } });
+const granted = (grant: Partial<GoogleGrant> = {}): ConsumedOutcome => ({
+  kind: 'granted',
+  state: STATE,
+  grant: { ...GRANT, ...grant },
+  browserSessionId: null,
+});
 
 describe('LinkCallbackService', () => {
   let service: LinkCallbackService;
   let verify: jest.Mock<GoogleIdTokenVerifier['verify']>;
   let userInfo: jest.Mock<GoogleOAuthClient['userInfo']>;
+  let revokeAtGoogle: jest.Mock<GoogleOAuthClient['revoke']>;
   let holderOf: jest.Mock<GoogleLinksService['holderOf']>;
   let save: jest.Mock<GoogleLinksService['save']>;
   let revoke: jest.Mock<GoogleRevocationsService['revoke']>;
@@ -37,6 +43,7 @@ describe('LinkCallbackService', () => {
   beforeEach(async () => {
     verify = jest.fn<GoogleIdTokenVerifier['verify']>().mockResolvedValue(IDENTITY);
     userInfo = jest.fn<GoogleOAuthClient['userInfo']>();
+    revokeAtGoogle = jest.fn<GoogleOAuthClient['revoke']>().mockResolvedValue(undefined);
     holderOf = jest.fn<GoogleLinksService['holderOf']>().mockResolvedValue(null);
     save = jest.fn<GoogleLinksService['save']>().mockResolvedValue('linked');
     revoke = jest.fn<GoogleRevocationsService['revoke']>().mockResolvedValue(undefined);
@@ -47,7 +54,7 @@ describe('LinkCallbackService', () => {
         { provide: GoogleLinksService, useValue: { holderOf, save } },
         { provide: GoogleRevocationsService, useValue: { revoke } },
         { provide: GoogleIdTokenVerifier, useValue: { verify } },
-        { provide: GoogleOAuthClient, useValue: { userInfo } },
+        { provide: GoogleOAuthClient, useValue: { userInfo, revoke: revokeAtGoogle } },
         { provide: AppConfig, useValue: { google: { requiredScopes: [CALENDAR] } } },
       ],
     }).compile();
@@ -126,13 +133,36 @@ describe('LinkCallbackService', () => {
     expect(revoke).toHaveBeenCalledWith({ token: GRANT.accessToken, googleUserId: IDENTITY.sub, userId: STATE.userId });
   });
 
-  it('answers a link that cannot be stored with google_error', async () => {
+  it('answers a link that cannot be stored with google_error, revoking the grant at Google first (no orphan)', async () => {
     save.mockRejectedValue(new Error('Connection terminated'));
 
     const answer = await service.complete(granted());
 
     expect(answer.reason).toBe('google_error');
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('Connection terminated'));
+    expect(revoke).toHaveBeenCalledWith({ token: GRANT.refreshToken, googleUserId: IDENTITY.sub, userId: STATE.userId });
+  });
+
+  it("keeps an unstored grant that a link holds (the user's own, re-linking): revoking it would cut that link", async () => {
+    save.mockRejectedValue(new Error('Connection terminated'));
+    holderOf.mockResolvedValue(STATE.userId);
+
+    const answer = await service.complete(granted());
+
+    expect(answer.reason).toBe('google_error');
+    expect(revoke).not.toHaveBeenCalled();
+    expect(revokeAtGoogle).not.toHaveBeenCalled();
+  });
+
+  it('revokes an unstored grant at Google directly when the database cannot even queue it', async () => {
+    save.mockRejectedValue(new Error('Connection terminated'));
+    holderOf.mockRejectedValue(new Error('Connection terminated'));
+    revoke.mockRejectedValue(new Error('Connection terminated'));
+
+    const answer = await service.complete(granted());
+
+    expect(answer.reason).toBe('google_error');
+    expect(revokeAtGoogle).toHaveBeenCalledWith(GRANT.refreshToken);
   });
 
   it('answers a grant without ID token whose userinfo has no email with google_error', async () => {

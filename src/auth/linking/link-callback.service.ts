@@ -60,6 +60,7 @@ export class LinkCallbackService {
         return error.reason;
       }
       this.logger.warn(`Linking failed: ${(error as Error).message}`);
+      if (identity) await this.revokeUnstored(grant, identity.sub, userId);
       return 'google_error';
     }
   }
@@ -73,6 +74,23 @@ export class LinkCallbackService {
     const info = await this.oauth.userInfo(grant.accessToken);
     if (!info.email) throw new Error('userinfo returned no email');
     return { sub: info.sub, email: info.email };
+  }
+
+  /**
+   * A grant that could not be stored must not stay alive at Google, unless a link holds that account
+   * (Google keeps one grant per account and client: revoking it would cut that link too). With the
+   * database down the holder is unknown and the outbox unwritable: Google is then asked directly, once.
+   */
+  private async revokeUnstored(grant: GoogleGrant, googleUserId: string, userId: string): Promise<void> {
+    const holder = await this.links.holderOf(googleUserId).catch(() => null);
+    if (holder) return;
+    try {
+      await this.revocations.revoke({ token: grant.refreshToken ?? grant.accessToken, googleUserId, userId });
+    } catch {
+      await this.oauth.revoke(grant.refreshToken ?? grant.accessToken).catch((error: Error) => {
+        this.logger.warn({ googleUserId }, `Could not revoke a grant that was not stored: ${error.message}`);
+      });
+    }
   }
 
   /** A refused grant must not stay alive at Google: revoked through the outbox, so a failure is retried. */

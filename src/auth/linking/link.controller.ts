@@ -35,6 +35,7 @@ export class LinkController {
     const url = await this.strategy.authorizationUrl({
       purpose: 'link',
       userId: principal.userId,
+      sessionId: principal.sessionId,
       browserSecret: bindBrowser(request, reply, this.config),
       loginHint: principal.email,
     });

@@ -1,9 +1,12 @@
 import type { FastifyReply } from 'fastify';
-import { SESSION_COOKIE } from '../../common/request-context';
 import { AppConfig } from '../../config/app-config';
+import { hostCookie } from '../host-cookies';
+
+/** `__Host-sid` on an https PUBLIC_URL, `sid` on http (local mode). */
+export const sessionCookieName = (config: AppConfig): string => hostCookie('sid', config).name;
 
 export function setSessionCookie(reply: FastifyReply, config: AppConfig, token: string): void {
-  reply.setCookie(SESSION_COOKIE, token, {
+  reply.setCookie(sessionCookieName(config), token, {
     httpOnly: true,
     sameSite: 'lax',
     secure: config.secureCookies,
@@ -13,5 +16,5 @@ export function setSessionCookie(reply: FastifyReply, config: AppConfig, token: 
 }
 
 export function clearSessionCookie(reply: FastifyReply, config: AppConfig): void {
-  reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, path: '/' });
+  reply.clearCookie(sessionCookieName(config), { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, path: '/' });
 }

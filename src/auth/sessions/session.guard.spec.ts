@@ -20,10 +20,10 @@ function contextFor(request: Partial<AppRequest>): ExecutionContext {
   } as unknown as ExecutionContext;
 }
 
+/** A request; `sid` becomes the raw Cookie header, which is what the guard reads. */
 const request = (parts: { method?: string; headers?: Record<string, string>; sid?: string }): Partial<AppRequest> => ({
   method: parts.method ?? 'GET',
-  headers: parts.headers ?? {},
-  cookies: parts.sid ? { sid: parts.sid } : {},
+  headers: { ...parts.headers, ...(parts.sid ? { cookie: `sid=${parts.sid}` } : {}) },
 });
 
 describe('SessionGuard', () => {
@@ -39,7 +39,7 @@ describe('SessionGuard', () => {
         SessionGuard,
         { provide: Reflector, useValue: { getAllAndOverride: isPublic } },
         { provide: SessionsService, useValue: { resolve } },
-        { provide: AppConfig, useValue: { trustedOrigins: [APP] } },
+        { provide: AppConfig, useValue: { trustedOrigins: [APP], secureCookies: false } },
       ],
     }).compile();
     guard = moduleRef.get(SessionGuard);
@@ -54,6 +54,13 @@ describe('SessionGuard', () => {
 
   it('refuses a request with neither a Bearer token nor a sid cookie', async () => {
     await expect(guard.canActivate(contextFor(request({})))).rejects.toMatchObject({ code: 'unauthenticated' });
+  });
+
+  it('refuses two session cookies (a second one planted by another host) with unauthenticated, looking neither up', async () => {
+    const attempt = guard.canActivate(contextFor(request({ headers: { cookie: `sid=${TOKEN}; theme=dark; sid=${'M'.repeat(43)}` } })));
+
+    await expect(attempt).rejects.toMatchObject({ code: 'unauthenticated', status: 401 });
+    expect(resolve).not.toHaveBeenCalled();
   });
 
   it('refuses an unknown, revoked or expired session', async () => {

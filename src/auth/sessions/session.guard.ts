@@ -37,9 +37,10 @@ export class SessionGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = context.switchToHttp().getRequest<AppRequest>();
-    const credential = sessionCredential(request);
+    const credential = sessionCredential(request, this.config);
     if (credential === 'malformed') throw new DomainError('unauthenticated', 'The Authorization header must be "Bearer <session token>"');
-    if (!credential) throw new DomainError('unauthenticated', 'Sign in first: send the sid cookie or a Bearer session token');
+    if (credential === 'ambiguous') throw new DomainError('unauthenticated', 'More than one session cookie was sent; sign in again');
+    if (!credential) throw new DomainError('unauthenticated', 'Sign in first: send the session cookie or a Bearer session token');
     const principal = await this.sessions.resolve(credential.token, credential.via);
     if (!principal) throw new DomainError('unauthenticated', 'The session is invalid or has expired; sign in again');
     if (principal.via === 'cookie' && !SAFE_METHODS.has(request.method)) this.checkOrigin(request);

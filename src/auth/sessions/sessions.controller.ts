@@ -20,7 +20,7 @@ export class SessionsController {
 
   @Post('api/v1/auth/logout')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Sign out: revoke the current session and clear the cookie' })
+  @ApiOperation({ summary: 'Sign out: revoke the current session (and the link flows it started) and clear the cookie' })
   @ApiNoContentResponse()
   @ApiErrors(401, 'csrf_rejected', 'rate_limited')
   async logout(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
@@ -30,7 +30,10 @@ export class SessionsController {
 
   @Post('api/v1/auth/logout-all')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Sign out everywhere: revoke every session of the current user' })
+  @ApiOperation({
+    summary: 'Sign out everywhere: revoke every session of the current user',
+    description: 'Also deletes every link flow those sessions started and did not complete: none of them can be finished afterwards.',
+  })
   @ApiNoContentResponse()
   @ApiErrors(401, 'csrf_rejected', 'rate_limited')
   async logoutAll(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {

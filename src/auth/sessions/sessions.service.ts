@@ -43,6 +43,15 @@ export class SessionsService {
     return { token, expiresIn };
   }
 
+  /** A new session in place of the one the browser held, if any (revoked in the same transaction). */
+  async replace(previousSessionId: string | null, userId: string): Promise<IssuedSession> {
+    if (!previousSessionId) return this.create(userId);
+    return this.sessions.manager.transaction(async (manager) => {
+      await manager.delete(Session, { id: previousSessionId });
+      return this.create(userId, manager);
+    });
+  }
+
   /** One indexed query per request; a revoked or expired session is gone for every instance at once. */
   async resolve(token: string, via: Principal['via']): Promise<Principal | null> {
     if (!isSecretToken(token)) return null;

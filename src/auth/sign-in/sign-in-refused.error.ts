@@ -1,6 +1,6 @@
 import { RefusedError } from '../../common/domain-error';
 
-export type SignInRefusal = 'domain_not_allowed' | 'signup_disabled' | 'email_not_verified';
+export type SignInRefusal = 'domain_not_allowed' | 'signup_disabled' | 'email_not_verified' | 'google_account_mismatch';
 
 /** A verified Google identity the sign-in rules refuse: the callback's reason, or the token exchange's 403. */
 export class SignInRefusedError extends RefusedError<SignInRefusal> {
@@ -10,6 +10,7 @@ export class SignInRefusedError extends RefusedError<SignInRefusal> {
       domain_not_allowed: "This Google account's domain is not allowed to sign in here",
       signup_disabled: 'There is no account for this email, and new sign-ups are disabled',
       email_not_verified: "Google has not verified this account's email address",
+      google_account_mismatch: 'This email belongs to a user who signs in with another Google account',
     });
   }
 }

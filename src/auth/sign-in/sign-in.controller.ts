@@ -41,7 +41,16 @@ export class SignInController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a Google ID token (native clients) for a session token' })
   @ApiOkResponse({ type: SessionTokenResponse })
-  @ApiErrors(400, 'invalid_id_token', 'domain_not_allowed', 'signup_disabled', 'email_not_verified', 'google_unavailable', 'rate_limited')
+  @ApiErrors(
+    400,
+    'invalid_id_token',
+    'domain_not_allowed',
+    'signup_disabled',
+    'email_not_verified',
+    'google_account_mismatch',
+    'google_unavailable',
+    'rate_limited',
+  )
   async exchange(@Body() body: TokenExchangeRequest): Promise<SessionTokenResponse> {
     const session = await this.signIn.exchangeIdToken(body.idToken);
     return { accessToken: session.token, tokenType: 'Bearer', expiresIn: session.expiresIn };

@@ -6,6 +6,7 @@ import { AppConfig } from '../../config/app-config';
 import { GoogleUnavailableError, InvalidIdTokenError } from '../../google/google-errors';
 import { GoogleIdentity, GoogleIdTokenVerifier } from '../../google/google-id-token.verifier';
 import { MetricsService } from '../../metrics/metrics.service';
+import { AuditService } from '../../users/audit.service';
 import { User } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
 import type { ConsumedOutcome, GoogleGrant } from '../google-oauth/callback-outcome';
@@ -19,10 +20,11 @@ const IDENTITY: GoogleIdentity = { sub: 'google-sub-1', email: 'ada@example.com'
 const ADA = { id: 'user-1', email: 'ada@example.com', googleSub: 'google-sub-1' } as User;
 const SESSION = { token: 'session-token', expiresIn: 86400 };
 
-const granted = (grant: Partial<GoogleGrant> = {}): ConsumedOutcome => ({
+const granted = (grant: Partial<GoogleGrant> = {}, browserSessionId: string | null = null): ConsumedOutcome => ({
   kind: 'granted',
   state: STATE,
   grant: { accessToken: 'ya29.access', refreshToken: undefined, expiresIn: 3599, scope: 'openid email profile', idToken: 'id.token.jwt', ...grant },
+  browserSessionId,
 });
 
 describe('SignInService', () => {
@@ -31,10 +33,12 @@ describe('SignInService', () => {
   let users: {
     findByGoogleSub: jest.Mock<UsersService['findByGoogleSub']>;
     findByEmail: jest.Mock<UsersService['findByEmail']>;
-    setGoogleSub: jest.Mock<UsersService['setGoogleSub']>;
+    bindGoogleSub: jest.Mock<UsersService['bindGoogleSub']>;
     createOrPromote: jest.Mock<UsersService['createOrPromote']>;
   };
   let createSession: jest.Mock<SessionsService['create']>;
+  let replaceSession: jest.Mock<SessionsService['replace']>;
+  let record: jest.Mock<AuditService['record']>;
   let loginOutcome: jest.Mock<MetricsService['loginOutcome']>;
   let google: { allowedDomains: string[]; autoCreateUsers: boolean; audiences: string[] };
   let logError: jest.SpiedFunction<Logger['error']>;
@@ -44,10 +48,12 @@ describe('SignInService', () => {
     users = {
       findByGoogleSub: jest.fn<UsersService['findByGoogleSub']>().mockResolvedValue(null),
       findByEmail: jest.fn<UsersService['findByEmail']>().mockResolvedValue(null),
-      setGoogleSub: jest.fn<UsersService['setGoogleSub']>().mockResolvedValue(undefined),
+      bindGoogleSub: jest.fn<UsersService['bindGoogleSub']>().mockResolvedValue(true),
       createOrPromote: jest.fn<UsersService['createOrPromote']>().mockResolvedValue({ user: ADA, created: true }),
     };
     createSession = jest.fn<SessionsService['create']>().mockResolvedValue(SESSION);
+    replaceSession = jest.fn<SessionsService['replace']>().mockResolvedValue(SESSION);
+    record = jest.fn<AuditService['record']>().mockResolvedValue(undefined);
     loginOutcome = jest.fn<MetricsService['loginOutcome']>();
     google = { allowedDomains: [], autoCreateUsers: true, audiences: ['web-client', 'android-client'] };
     logError = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
@@ -56,7 +62,8 @@ describe('SignInService', () => {
         SignInService,
         { provide: GoogleIdTokenVerifier, useValue: { verify } },
         { provide: UsersService, useValue: users },
-        { provide: SessionsService, useValue: { create: createSession } },
+        { provide: SessionsService, useValue: { create: createSession, replace: replaceSession } },
+        { provide: AuditService, useValue: { record } },
         { provide: MetricsService, useValue: { loginOutcome } },
         { provide: AppConfig, useValue: { google } },
       ],
@@ -79,7 +86,7 @@ describe('SignInService', () => {
       const answer = await service.completeCallback(granted({ idToken: undefined }));
 
       expect(answer).toEqual({ flow: 'login', reason: 'invalid_id_token' });
-      expect(createSession).not.toHaveBeenCalled();
+      expect(replaceSession).not.toHaveBeenCalled();
     });
 
     it("answers an ID token that fails verification with invalid_id_token, checking it against the state's nonce", async () => {
@@ -107,7 +114,7 @@ describe('SignInService', () => {
 
       expect(answer.reason).toBe('email_not_verified');
       expect(users.findByGoogleSub).not.toHaveBeenCalled();
-      expect(createSession).not.toHaveBeenCalled();
+      expect(replaceSession).not.toHaveBeenCalled();
     });
 
     it.each([
@@ -120,7 +127,7 @@ describe('SignInService', () => {
       const answer = await service.completeCallback(granted());
 
       expect(answer.reason).toBe('domain_not_allowed');
-      expect(createSession).not.toHaveBeenCalled();
+      expect(replaceSession).not.toHaveBeenCalled();
     });
 
     it('refuses an unknown person when sign-ups are off: signup_disabled, no user created', async () => {
@@ -133,7 +140,7 @@ describe('SignInService', () => {
     });
 
     it('answers an unexpected failure (the session not stored) with google_error, and logs it', async () => {
-      createSession.mockRejectedValue(new Error('Connection terminated'));
+      replaceSession.mockRejectedValue(new Error('Connection terminated'));
 
       const answer = await service.completeCallback(granted());
 
@@ -147,7 +154,7 @@ describe('SignInService', () => {
       const answer = await service.completeCallback(granted());
 
       expect(answer).toEqual({ flow: 'login', reason: 'success', session: SESSION, nextPath: STATE.nextPath });
-      expect(createSession).toHaveBeenCalledWith(ADA.id);
+      expect(replaceSession).toHaveBeenCalledWith(null, ADA.id);
       expect(users.findByEmail).not.toHaveBeenCalled();
     });
 
@@ -157,8 +164,40 @@ describe('SignInService', () => {
       const answer = await service.completeCallback(granted());
 
       expect(answer.reason).toBe('success');
-      expect(users.setGoogleSub).toHaveBeenCalledWith(ADA.id, IDENTITY.sub);
+      expect(users.bindGoogleSub).toHaveBeenCalledWith(ADA.id, IDENTITY.sub);
       expect(users.createOrPromote).not.toHaveBeenCalled();
+    });
+
+    it("refuses another Google account presenting a bound user's email: google_account_mismatch, audited, no session, nothing rebound", async () => {
+      users.findByEmail.mockResolvedValue({ ...ADA, googleSub: 'google-sub-1' });
+      users.bindGoogleSub.mockResolvedValue(false);
+      verify.mockResolvedValue({ ...IDENTITY, sub: 'google-sub-2' });
+
+      const answer = await service.completeCallback(granted());
+
+      expect(answer).toEqual({ flow: 'login', reason: 'google_account_mismatch' });
+      expect(users.bindGoogleSub).toHaveBeenCalledWith(ADA.id, 'google-sub-2');
+      expect(record).toHaveBeenCalledWith({ action: 'google.account_mismatch', userId: ADA.id, actorId: null, googleUserId: 'google-sub-2' });
+      expect(replaceSession).not.toHaveBeenCalled();
+    });
+
+    it('refuses a sign-up that finds the email taken meanwhile by a user of another Google account', async () => {
+      users.createOrPromote.mockResolvedValue({ user: { ...ADA, googleSub: 'google-sub-9' }, created: false });
+      users.bindGoogleSub.mockResolvedValue(false);
+
+      const answer = await service.completeCallback(granted());
+
+      expect(answer.reason).toBe('google_account_mismatch');
+      expect(replaceSession).not.toHaveBeenCalled();
+    });
+
+    it('replaces the session the browser already held', async () => {
+      users.findByGoogleSub.mockResolvedValue(ADA);
+
+      const answer = await service.completeCallback(granted({}, 'old-session'));
+
+      expect(answer.reason).toBe('success');
+      expect(replaceSession).toHaveBeenCalledWith('old-session', ADA.id);
     });
 
     it('creates an unknown, allowed person as a new user', async () => {
@@ -166,7 +205,7 @@ describe('SignInService', () => {
 
       expect(answer.reason).toBe('success');
       expect(users.createOrPromote).toHaveBeenCalledWith({ email: IDENTITY.email, name: IDENTITY.name, googleSub: IDENTITY.sub });
-      expect(createSession).toHaveBeenCalledWith(ADA.id);
+      expect(replaceSession).toHaveBeenCalledWith(null, ADA.id);
     });
   });
 
@@ -197,6 +236,18 @@ describe('SignInService', () => {
       await expect(exchange).rejects.toBeInstanceOf(SignInRefusedError);
       await expect(exchange).rejects.toMatchObject({ code: 'email_not_verified', status: 403 });
       expect(loginOutcome).toHaveBeenCalledWith('email_not_verified');
+    });
+
+    it("refuses another Google account presenting a bound user's email with 403 google_account_mismatch", async () => {
+      users.findByEmail.mockResolvedValue(ADA);
+      users.bindGoogleSub.mockResolvedValue(false);
+      verify.mockResolvedValue({ ...IDENTITY, sub: 'google-sub-2' });
+
+      const exchange = service.exchangeIdToken('id.token.jwt');
+
+      await expect(exchange).rejects.toMatchObject({ code: 'google_account_mismatch', status: 403 });
+      expect(record).toHaveBeenCalledWith(expect.objectContaining({ action: 'google.account_mismatch', userId: ADA.id, googleUserId: 'google-sub-2' }));
+      expect(createSession).not.toHaveBeenCalled();
     });
 
     it('passes an unexpected failure on as it is', async () => {

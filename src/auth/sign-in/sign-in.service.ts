@@ -1,9 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError, ErrorCode } from '../../common/domain-error';
+import { asciiLowerCase } from '../../common/email-address';
 import { AppConfig } from '../../config/app-config';
 import { googleDomainError, InvalidIdTokenError } from '../../google/google-errors';
 import { GoogleIdentity, GoogleIdTokenVerifier } from '../../google/google-id-token.verifier';
 import { MetricsService } from '../../metrics/metrics.service';
+import { AuditService } from '../../users/audit.service';
 import { User } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
 import type { ConsumedOutcome, SignInAnswer, SignInFailure } from '../google-oauth/callback-outcome';
@@ -11,12 +13,14 @@ import { IssuedSession, SessionsService } from '../sessions/sessions.service';
 import { SignInRefusedError } from './sign-in-refused.error';
 
 /** The refusals a sign-in callback names as its reason; any other failure is google_error. */
-const REFUSALS = new Set<ErrorCode>(['domain_not_allowed', 'signup_disabled', 'email_not_verified', 'invalid_id_token']);
+const REFUSALS = new Set<ErrorCode>(['domain_not_allowed', 'signup_disabled', 'email_not_verified', 'invalid_id_token', 'google_account_mismatch']);
 
 /**
  * Sign-in with Google, from a browser (the callback) or a native client (the ID-token exchange).
  * A verified identity signs in as the user with that Google `sub`; else the user with that verified
- * email (recording the `sub`); else, when allowed, a new user. Success is a new session.
+ * email, unless that user is bound to another `sub` (an email is not an identity: Google may give it
+ * to another account); else, when allowed, a new user. Success is a new session, which replaces the
+ * one the browser held.
  */
 @Injectable()
 export class SignInService {
@@ -26,6 +30,7 @@ export class SignInService {
     private readonly idTokens: GoogleIdTokenVerifier,
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
   ) {}
@@ -38,7 +43,7 @@ export class SignInService {
     try {
       if (!grant.idToken) throw new InvalidIdTokenError('no ID token in the token response');
       const identity = await this.idTokens.verify(grant.idToken, { nonce: state.nonce });
-      const session = await this.sessions.create((await this.userFor(identity)).id);
+      const session = await this.sessions.replace(outcome.browserSessionId, (await this.userFor(identity)).id);
       return { flow: 'login', reason: 'success', session, nextPath: state.nextPath };
     } catch (error) {
       return { flow: 'login', reason: this.failureOf(error) };
@@ -61,25 +66,25 @@ export class SignInService {
   private async userFor(identity: GoogleIdentity): Promise<User> {
     if (!identity.emailVerified) throw new SignInRefusedError('email_not_verified');
     if (!this.domainAllowed(identity)) throw new SignInRefusedError('domain_not_allowed');
-    const bySub = await this.users.findByGoogleSub(identity.sub);
-    if (bySub) return bySub;
-    const byEmail = await this.users.findByEmail(identity.email);
-    if (byEmail) {
-      await this.users.setGoogleSub(byEmail.id, identity.sub);
-      return { ...byEmail, googleSub: identity.sub };
-    }
+    const user = (await this.users.findByGoogleSub(identity.sub)) ?? (await this.users.findByEmail(identity.email)) ?? (await this.signUp(identity));
+    if (user.googleSub === identity.sub || (await this.users.bindGoogleSub(user.id, identity.sub))) return user;
+    await this.audit.record({ action: 'google.account_mismatch', userId: user.id, actorId: null, googleUserId: identity.sub });
+    throw new SignInRefusedError('google_account_mismatch');
+  }
+
+  /** A new user; one created meanwhile with that email is returned instead, and bound like any other. */
+  private async signUp(identity: GoogleIdentity): Promise<User> {
     if (!this.config.google.autoCreateUsers) throw new SignInRefusedError('signup_disabled');
-    const { user } = await this.users.createOrPromote({ email: identity.email, name: identity.name, googleSub: identity.sub });
-    return user;
+    return (await this.users.createOrPromote({ email: identity.email, name: identity.name, googleSub: identity.sub })).user;
   }
 
   /** Exact matches only: `gmail.com` does not admit `mail.com` or `evilgmail.com`. */
   private domainAllowed(identity: GoogleIdentity): boolean {
     const allowed = this.config.google.allowedDomains;
     if (allowed.length === 0) return true;
-    const domain = identity.email.slice(identity.email.lastIndexOf('@') + 1).toLowerCase();
+    const domain = asciiLowerCase(identity.email.slice(identity.email.lastIndexOf('@') + 1));
     if (!allowed.includes(domain)) return false;
-    return identity.hd === null || allowed.includes(identity.hd.toLowerCase());
+    return identity.hd === null || allowed.includes(asciiLowerCase(identity.hd));
   }
 
   /** A refusal names itself; Google's failures are google_error; anything else is unexpected, and logged. */
