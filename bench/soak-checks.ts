@@ -62,7 +62,7 @@ export async function finalChecks(
   database: TestDatabase,
   options: { presentedStates: Buffer[]; stateTtlSeconds: number; purgeGraceSeconds: number },
 ): Promise<CheckResult[]> {
-  const replayable = await count(database, 'SELECT count(*) AS n FROM oauth_states WHERE state_hash = ANY($1)', [options.presentedStates]);
+  const replayable = await count(database, 'SELECT count(*) AS n FROM oauth_states WHERE state_hash = ANY($1) AND used_at IS NULL', [options.presentedStates]);
   const overlong = await count(database, `SELECT count(*) AS n FROM oauth_states WHERE expires_at > created_at + make_interval(secs => $1 + 1)`, [
     options.stateTtlSeconds,
   ]);
@@ -79,7 +79,7 @@ export async function finalChecks(
     {
       name: 'every state presented at the callback is consumed',
       ok: replayable === 0,
-      detail: `${replayable} of ${options.presentedStates.length} still stored`,
+      detail: `${replayable} of ${options.presentedStates.length} still usable`,
     },
     { name: `no state lives longer than STATE_TTL_SECONDS (${options.stateTtlSeconds} s)`, ok: overlong === 0, detail: `${overlong} overlong` },
     { name: 'no orphan state (its user gone)', ok: orphans === 0, detail: `${orphans} orphan(s)` },

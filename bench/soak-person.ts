@@ -33,7 +33,7 @@ export interface SoakWorld {
   google: FakeGoogle;
   database: TestDatabase;
   tally: Tally;
-  /** SHA-256 of every state a browser presented at the callback: each must be gone from oauth_states. */
+  /** SHA-256 of every state a browser presented at the callback: each must be used up in oauth_states. */
   presentedStates: Buffer[];
   /** Refresh tokens of grants the service was asked to let go (unlink, relink elsewhere): each must end up dead at Google. Never printed. */
   retiredGrants: string[];

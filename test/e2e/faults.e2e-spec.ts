@@ -33,8 +33,9 @@ const cases = (names: FaultName[]) => names.map((name) => [name, FAULTS[name]] a
 const stateOf = (authorizationUrl: string) => new URL(authorizationUrl).searchParams.get('state')!;
 const sha256 = (value: string) => createHash('sha256').update(value).digest();
 
+/** True while the flow's state could still be presented (a used one stays, marked used, until purged). */
 async function stateKept(app: TestApp, authorizationUrl: string): Promise<boolean> {
-  return (await app.database.query('SELECT 1 FROM oauth_states WHERE state_hash = $1', [sha256(stateOf(authorizationUrl))])).length > 0;
+  return (await app.database.query('SELECT 1 FROM oauth_states WHERE state_hash = $1 AND used_at IS NULL', [sha256(stateOf(authorizationUrl))])).length > 0;
 }
 
 async function revocationsOf(app: TestApp, userId: string): Promise<number> {
