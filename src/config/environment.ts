@@ -189,6 +189,22 @@ export class Environment {
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
+
+  // Local mode and the service's internals (issue 12).
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  GOOGLE_EMULATOR?: boolean;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^\S+$/, { message: 'must be a token without spaces' })
+  METRICS_TOKEN?: string;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  API_DOCS?: boolean;
 }
 
 export class ConfigurationError extends Error {
