@@ -37,7 +37,7 @@ const COMMANDS: Record<string, Command> = {
     }
     if (report.skipped.length) console.error(`${report.skipped.length} value(s) could not be decrypted and were left as they are`);
     if (report.changedMeanwhile) console.log(`${report.changedMeanwhile} value(s) changed while rotating and were left alone; run keys:rotate again to finish`);
-    if (report.upgraded) console.log(`${report.upgraded} of them were v1 values, now bound to their row (v2)`);
+    if (report.upgraded) console.log(`Upgraded ${report.upgraded} v1 value(s) to v2, bound to their row`);
     console.log(`Re-encrypted ${report.reencrypted} value(s) with key ${context.get(KeyRing).primaryKeyId}`);
     if (report.skipped.length) process.exitCode = 1;
   },

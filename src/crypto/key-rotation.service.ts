@@ -7,13 +7,23 @@ import { KeyRing } from './key-ring';
 import { reseal, Resealed, SkipReason } from './reseal';
 import { CURRENT_VERSION, envelopeKeyId, LEGACY_VERSION } from './token-cipher';
 
-const BATCH = 500;
+// Rows read per step of the primary-key walk (only the values that need work travel); their updates go in one statement.
+const BATCH = 2000;
 /** The upgrade of v1 envelopes (bound to their column) to v2 (bound to their row too). */
 export const ROW_BINDING_UPGRADE = 'v2_row_binding';
 
 interface Selection {
   prefix: string;
   matching: boolean;
+}
+
+/** A value to replace in one row: sealed again, if the row still holds `previous` and `owner`. */
+interface Swap {
+  id: string;
+  owner: string;
+  sealed: string;
+  previous: string;
+  upgraded: boolean;
 }
 
 interface EncryptedColumn {
@@ -98,18 +108,28 @@ export class KeyRotationService {
 
   private async rotateColumn(target: EncryptedColumn, selection: Selection, upgradeLegacy: boolean, report: RotationReport): Promise<void> {
     const { table, column, context, ownerColumn } = target;
+    // One scan that stops at the first value needing work: nothing to do costs no walk.
+    const [any] = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM "${table}" WHERE ${selection.matching ? '' : 'NOT '}starts_with("${column}", $1) LIMIT 1`,
+      [selection.prefix],
+    );
+    if (!any) return;
     const copied = upgradeLegacy ? await this.copiedLegacyValues(target) : new Set<string>();
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const rows: Array<{ id: string; value: string; owner: string | null }> = await this.dataSource.query(
-        `SELECT id::text AS id, "${column}" AS value, "${ownerColumn}"::text AS owner FROM "${table}"
-          WHERE id > $1 AND "${column}" IS NOT NULL AND ${selection.matching ? '' : 'NOT '}starts_with("${column}", $2) ORDER BY id LIMIT ${BATCH}`,
+      // Walks the primary key a batch at a time (each batch an index range, the whole pass one walk
+      // of the table) and sends back only the values that need work.
+      const rows: Array<{ id: string; value: string | null; owner: string | null }> = await this.dataSource.query(
+        `SELECT id::text AS id, "${ownerColumn}"::text AS owner,
+                CASE WHEN ${selection.matching ? '' : 'NOT '}starts_with("${column}", $2) THEN "${column}" END AS value
+           FROM "${table}" WHERE id > $1 ORDER BY id LIMIT ${BATCH}`,
         [after, selection.prefix],
       );
       if (rows.length === 0) break;
       after = rows[rows.length - 1].id;
-      const updates: Array<{ id: string; owner: string; sealed: string; previous: string; upgraded: boolean }> = [];
+      const updates: Swap[] = [];
       for (const row of rows) {
+        if (row.value === null) continue;
         // A row without an owner cannot hold a value bound to it.
         const outcome: Resealed =
           row.owner === null
@@ -118,17 +138,15 @@ export class KeyRotationService {
         if ('skipped' in outcome) report.skipped.push({ table, column, id: row.id, keyId: outcome.keyId ?? null, reason: outcome.skipped });
         else updates.push({ id: row.id, owner: row.owner!, sealed: outcome.sealed, previous: row.value, upgraded: outcome.upgraded });
       }
-      if (updates.length > 0) await this.swap(target, updates, report);
-      this.logger.log(`${table}.${column}: ${report.reencrypted} re-encrypted so far`);
+      if (updates.length > 0) {
+        await this.swap(target, updates, report);
+        this.logger.log(`${table}.${column}: ${report.reencrypted} re-encrypted so far`);
+      }
     }
   }
 
   /** One compare-and-swap UPDATE for the batch: a row whose value or owner changed meanwhile is left alone. */
-  private async swap(
-    target: EncryptedColumn,
-    updates: Array<{ id: string; owner: string; sealed: string; previous: string; upgraded: boolean }>,
-    report: RotationReport,
-  ): Promise<void> {
+  private async swap(target: EncryptedColumn, updates: Swap[], report: RotationReport): Promise<void> {
     const { table, column, ownerColumn } = target;
     // For UPDATE … RETURNING, TypeORM's postgres driver answers [rows, affected].
     const [changed]: [Array<{ id: string }>, number] = await this.dataSource.query(

@@ -75,7 +75,7 @@ describe('operator commands and start-up (e2e)', () => {
     [{ GOOGLE_EMULATOR: '' }, 'GOOGLE_CLIENT_ID'],
     [{ GOOGLE_EMULATOR: 'false' }, 'GOOGLE_CLIENT_ID'],
   ])('refuses to start with %j, printing one line that names %s', async (env, variable) => {
-    const { logs, exited } = spawnService({
+    const { child, logs, exited } = spawnService({
       PATH: process.env.PATH ?? '',
       DATA_DIR: app.env.DATA_DIR,
       DATABASE_URL: app.database.url,
@@ -83,7 +83,9 @@ describe('operator commands and start-up (e2e)', () => {
       ...env,
     });
 
-    const code = await exited;
+    // A service that starts after all must not outlive the test: it is stopped after a while.
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited.finally(() => clearTimeout(deadline));
 
     expect(code).toBe(1);
     expect(logs).toHaveLength(1);
