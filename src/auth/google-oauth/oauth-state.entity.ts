@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { encryptedColumn } from '../crypto/encrypted-column.transformer';
-import { SealedSecret } from '../crypto/sealed-secret';
-import { User } from '../users/user.entity';
+import { encryptedColumn } from '../../crypto/encrypted-column.transformer';
+import { SealedSecret } from '../../crypto/sealed-secret';
+import { User } from '../../users/user.entity';
 
 export type OAuthPurpose = 'login' | 'link';
 
