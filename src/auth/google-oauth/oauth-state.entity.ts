@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { encryptedColumn } from '../../crypto/encrypted-column.transformer';
+import { SealedSecret } from '../../crypto/sealed-secret';
 import { User } from '../../users/user.entity';
 import { Session } from '../sessions/session.entity';
 
@@ -42,9 +43,9 @@ export class OAuthState {
   @Column({ name: 'browser_hash', type: 'bytea' })
   browserHash: Buffer;
 
-  /** Null once used. */
-  @Column({ name: 'code_verifier', type: 'text', nullable: true, transformer: encryptedColumn('oauth_states.code_verifier') })
-  codeVerifier: string | null;
+  /** Bound to this row's id (set before insert, so the value can be sealed for it); null once used. */
+  @Column({ name: 'code_verifier', type: 'text', nullable: true, transformer: encryptedColumn('oauth_states.code_verifier', { boundTo: 'id' }) })
+  codeVerifier: SealedSecret | null;
 
   /** Null once used. */
   @Column({ type: 'varchar', length: 64, nullable: true })

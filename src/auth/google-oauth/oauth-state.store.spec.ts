@@ -14,12 +14,13 @@ const TOKEN = newSecretToken();
 const ADA = { userId: 'user-1', sessionId: 'session-1' };
 
 /** What the consuming statement gives back for a state row: the row as it was before. */
+const ROW_ID = '7d1c2f9e-0000-4000-8000-000000000001';
 const row = (changes: Record<string, unknown> = {}) => ({
-  id: 'state-1',
+  id: ROW_ID,
   purpose: 'link',
   user_id: 'user-1',
   browser_hash: hashSecretToken(BROWSER),
-  code_verifier: 'v1:sealed-verifier',
+  code_verifier: 'v2:sealed-verifier',
   nonce: 'nonce-1',
   next_path: null,
   expires_at: new Date(Date.now() + 60_000),
@@ -31,17 +32,17 @@ describe('OAuthStateStore', () => {
   let store: OAuthStateStore;
   let query: jest.Mock<(sql: string, parameters: unknown[]) => Promise<unknown[]>>;
   let insert: jest.Mock<(values: Partial<OAuthState>) => Promise<unknown>>;
-  let decrypt: jest.Mock<KeyRing['decrypt']>;
+  let open: jest.Mock<KeyRing['open']>;
 
   beforeEach(async () => {
     query = jest.fn(async () => [row()]);
     insert = jest.fn(async () => ({}));
-    decrypt = jest.fn<KeyRing['decrypt']>().mockReturnValue('plain-verifier');
+    open = jest.fn<KeyRing['open']>().mockReturnValue('plain-verifier');
     const moduleRef = await Test.createTestingModule({
       providers: [
         OAuthStateStore,
         { provide: getRepositoryToken(OAuthState), useValue: { query, insert } },
-        { provide: KeyRing, useValue: { decrypt } },
+        { provide: KeyRing, useValue: { open } },
         { provide: AppConfig, useValue: { stateTtlSeconds: TTL_SECONDS } },
       ],
     }).compile();
@@ -90,7 +91,7 @@ describe('OAuthStateStore', () => {
       const check = await store.consume(TOKEN, browserSecret, ADA);
 
       expect(check).toEqual({ kind: 'rejected', purpose: 'link', problem: 'other_browser' });
-      expect(decrypt).not.toHaveBeenCalled();
+      expect(open).not.toHaveBeenCalled();
     });
 
     it('rejects a used state, naming its flow, without decrypting anything', async () => {
@@ -99,14 +100,14 @@ describe('OAuthStateStore', () => {
       const check = await store.consume(TOKEN, BROWSER, 'none');
 
       expect(check).toEqual({ kind: 'rejected', purpose: 'login', problem: 'used' });
-      expect(decrypt).not.toHaveBeenCalled();
+      expect(open).not.toHaveBeenCalled();
     });
 
     it('rejects a link whose browser presents a session cookie that names no one, or several (unusable), never taking it for no session', async () => {
       const check = await store.consume(TOKEN, BROWSER, 'unusable');
 
       expect(check).toEqual({ kind: 'rejected', purpose: 'link', problem: 'unusable_session' });
-      expect(decrypt).not.toHaveBeenCalled();
+      expect(open).not.toHaveBeenCalled();
     });
 
     it('rejects a link completed under another signed-in user as other_user', async () => {
@@ -127,7 +128,8 @@ describe('OAuthStateStore', () => {
       expect(sql).toMatch(/FROM oauth_states WHERE state_hash = \$1 FOR UPDATE/);
       expect(sql).toMatch(/UPDATE oauth_states SET used_at = now\(\), code_verifier = NULL, nonce = NULL/);
       expect(parameters).toEqual([hashSecretToken(TOKEN)]);
-      expect(decrypt).toHaveBeenCalledWith('v1:sealed-verifier', 'oauth_states.code_verifier');
+      // Opened for the row it was returned from: sealed for another state, it would not open.
+      expect(open).toHaveBeenCalledWith('v2:sealed-verifier', { column: 'oauth_states.code_verifier', owner: ROW_ID });
     });
 
     it('accepts a link in its browser with no session (an app using Bearer tokens), and a sign-in under any session', async () => {
@@ -159,6 +161,7 @@ describe('OAuthStateStore', () => {
       const stored = insert.mock.calls[0][0];
       expect(stored.stateHash).toEqual(hashSecretToken(token));
       expect(stored.browserHash).toEqual(hashSecretToken(BROWSER));
+      expect(stored.codeVerifier!.open(stored.id!)).toBe('verifier');
       expect(JSON.stringify(stored)).not.toContain(token);
       expect(JSON.stringify(stored)).not.toContain(BROWSER);
       expect(stored.expiresAt!.getTime()).toBeGreaterThanOrEqual(before + TTL_SECONDS * 1000);
@@ -206,7 +209,8 @@ describe('OAuthStateStore', () => {
       store.store({}, 'passport-verifier', { purpose: 'login', userId: null, sessionId: null, browserSecret: BROWSER, nonce: 'n', nextPath: null }, {}, done);
       await new Promise(setImmediate);
 
-      expect(insert.mock.calls[0][0].codeVerifier).toBe('passport-verifier');
+      const stored = insert.mock.calls[0][0];
+      expect(stored.codeVerifier!.open(stored.id!)).toBe('passport-verifier');
       expect(done).toHaveBeenCalledWith(null, expect.stringMatching(/^[A-Za-z0-9_-]{43}$/));
     });
 

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { KeyRing } from '../../crypto/key-ring';
+import { SealedSecret } from '../../crypto/sealed-secret';
 import { hashSecretToken, isSecretToken, newSecretToken } from '../secret-token';
 import { OAuthPurpose, OAuthState } from './oauth-state.entity';
 
@@ -90,13 +92,16 @@ export class OAuthStateStore {
 
   async create(state: NewState): Promise<string> {
     const token = newSecretToken();
+    // The id is chosen here so that the code verifier can be sealed for its row.
+    const id = randomUUID();
     await this.states.insert({
+      id,
       stateHash: hashSecretToken(token),
       purpose: state.purpose,
       userId: state.userId,
       sessionId: state.sessionId,
       browserHash: hashSecretToken(state.browserSecret),
-      codeVerifier: state.codeVerifier,
+      codeVerifier: SealedSecret.for(id, state.codeVerifier),
       nonce: state.nonce,
       nextPath: state.nextPath,
       expiresAt: new Date(Date.now() + this.config.stateTtlSeconds * 1000),
@@ -130,7 +135,7 @@ export class OAuthStateStore {
       state: {
         purpose,
         userId: row.user_id,
-        codeVerifier: this.keyRing.decrypt(row.code_verifier!, 'oauth_states.code_verifier'),
+        codeVerifier: this.keyRing.open(row.code_verifier!, { column: 'oauth_states.code_verifier', owner: row.id }),
         nonce: row.nonce!,
         nextPath: row.next_path,
       },
