@@ -100,30 +100,17 @@ export async function queryPlans(
       ...(await capture("audit events page, one user's", () => audit.list({ userId: subjects.linkedUserId }, { limit: 50 }))),
     ];
     // The consume uses its row up: explain it against a second, still pending state.
-    const consumed = await capture('OAuth state consume', async () =>
-      states.consume(
-        await states.create({
-          purpose: 'link',
-          userId: subjects.linkedUserId,
-          sessionId: null,
-          browserSecret,
-          codeVerifier: 'v'.repeat(43),
-          nonce: 'n',
-          nextPath: null,
-        }),
-        browserSecret,
-        'none',
-      ),
-    );
-    const pending = await states.create({
-      purpose: 'link',
+    const linkState = {
+      purpose: 'link' as const,
       userId: subjects.linkedUserId,
       sessionId: null,
       browserSecret,
       codeVerifier: 'v'.repeat(43),
       nonce: 'n',
       nextPath: null,
-    });
+    };
+    const consumed = await capture('OAuth state consume', async () => states.consume(await states.create(linkState), browserSecret, 'none'));
+    const pending = await states.create(linkState);
     const consume = consumed.find((statement) => statement.sql.includes('UPDATE oauth_states'))!;
     statements.push({ ...consume, name: 'OAuth state consume (callback)', parameters: [createHash('sha256').update(pending).digest()] });
 

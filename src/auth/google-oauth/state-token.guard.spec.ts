@@ -40,7 +40,10 @@ describe('StateTokenGuard', () => {
     return request.callbackOutcome;
   };
 
+  let config: { secureCookies: boolean; google: { issuers: string[] } };
+
   beforeEach(async () => {
+    config = { secureCookies: false, google: { issuers: [ISSUER, 'accounts.google.com'] } };
     consume = jest.fn<OAuthStateStore['consume']>().mockResolvedValue({ kind: 'consumed', state: STATE });
     resolve = jest.fn<SessionsService['resolve']>().mockResolvedValue(null);
     exchange = jest.fn<GoogleStrategy['exchange']>().mockResolvedValue(GRANT);
@@ -50,7 +53,7 @@ describe('StateTokenGuard', () => {
         { provide: OAuthStateStore, useValue: { consume } },
         { provide: SessionsService, useValue: { resolve } },
         { provide: GoogleStrategy, useValue: { exchange } },
-        { provide: AppConfig, useValue: { secureCookies: false, google: { issuers: [ISSUER, 'accounts.google.com'] } } },
+        { provide: AppConfig, useValue: config },
       ],
     }).compile();
     guard = moduleRef.get(StateTokenGuard);
@@ -173,22 +176,14 @@ describe('StateTokenGuard', () => {
   });
 
   it('reads only the __Host- cookies on an https PUBLIC_URL, never the plain names another host can plant', async () => {
-    const secure = await Test.createTestingModule({
-      providers: [
-        StateTokenGuard,
-        { provide: OAuthStateStore, useValue: { consume } },
-        { provide: SessionsService, useValue: { resolve } },
-        { provide: GoogleStrategy, useValue: { exchange } },
-        { provide: AppConfig, useValue: { secureCookies: true, google: { issuers: [ISSUER] } } },
-      ],
-    }).compile();
+    config.secureCookies = true;
     resolve.mockResolvedValue(ADA);
     const request = callback(
       { code: 'abc' },
       `sid=${'M'.repeat(43)}; g_oauth_binding=${'P'.repeat(43)}; __Host-sid=${SESSION}; __Host-g_oauth_binding=${BINDING}`,
     );
 
-    await secure.get(StateTokenGuard).canActivate(contextFor(request));
+    await outcomeOf(request);
 
     expect(resolve).toHaveBeenCalledWith(SESSION, 'cookie');
     expect(consume).toHaveBeenCalledWith(STATE_TOKEN, BINDING, { userId: ADA.userId, sessionId: ADA.sessionId });
