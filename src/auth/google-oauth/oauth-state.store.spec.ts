@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { getRepositoryToken } from '@nestjs/typeorm';
+import { QueryFailedError } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { KeyRing } from '../../crypto/key-ring';
 import { hashSecretToken, newSecretToken } from '../secret-token';
@@ -173,6 +174,16 @@ describe('OAuthStateStore', () => {
     await store.create({ purpose: 'link', userId: 'user-1', sessionId: 'session-1', browserSecret: BROWSER, codeVerifier: 'v', nonce: 'n', nextPath: null });
 
     expect(insert.mock.calls[0][0]).toMatchObject({ userId: 'user-1', sessionId: 'session-1' });
+  });
+
+  it('refuses a link whose session was deleted while it started (logout-all racing it) as unauthenticated, not a 500', async () => {
+    insert.mockRejectedValue(
+      new QueryFailedError('INSERT INTO oauth_states …', [], Object.assign(new Error('violates foreign key constraint'), { code: '23503' })),
+    );
+
+    const start = store.create({ purpose: 'link', userId: 'user-1', sessionId: 'gone', browserSecret: BROWSER, codeVerifier: 'v', nonce: 'n', nextPath: null });
+
+    await expect(start).rejects.toMatchObject({ code: 'unauthenticated', status: 401 });
   });
 
   describe("as passport-oauth2's state store", () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Repository } from 'typeorm';
+import { LessThan, QueryFailedError, Repository } from 'typeorm';
+import { DomainError } from '../../common/domain-error';
 import { AppConfig } from '../../config/app-config';
 import { KeyRing } from '../../crypto/key-ring';
 import { SealedSecret } from '../../crypto/sealed-secret';
@@ -58,6 +59,8 @@ interface PresentedRow {
   used_at: Date | null;
 }
 
+const FOREIGN_KEY_VIOLATION = '23503';
+
 /**
  * One statement: lock the presented state, mark it used and wipe its secrets, and answer what the
  * row held before. Of two concurrent callbacks with one state, the second waits on the lock and
@@ -94,7 +97,7 @@ export class OAuthStateStore {
     const token = newSecretToken();
     // The id is chosen here so that the code verifier can be sealed for its row.
     const id = randomUUID();
-    await this.states.insert({
+    await this.insert({
       id,
       stateHash: hashSecretToken(token),
       purpose: state.purpose,
@@ -107,6 +110,21 @@ export class OAuthStateStore {
       expiresAt: new Date(Date.now() + this.config.stateTtlSeconds * 1000),
     });
     return token;
+  }
+
+  /**
+   * A link's session (or its user) deleted while the flow starts, as logout-all racing it: the flow
+   * would have gone with it, so it is refused as that session now is.
+   */
+  private async insert(state: Partial<OAuthState>): Promise<void> {
+    try {
+      await this.states.insert(state);
+    } catch (error) {
+      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
+        throw new DomainError('unauthenticated', 'The session has ended; sign in again');
+      }
+      throw error;
+    }
   }
 
   /**
