@@ -19,7 +19,9 @@ describe('foundation: health, errors, sessions (e2e)', () => {
 
     expect(live.status).toBe(200);
     expect(ready.status).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ok', database: 'up' });
+    expect(live.json()).toEqual({ status: 'ok', info: {}, error: {}, details: {} });
+    const database = { status: 'up', responseTime: expect.any(Number) };
+    expect(ready.json()).toEqual({ status: 'ok', info: { database }, error: {}, details: { database } });
   });
 
   it('answers unknown routes with 404 not_found in the error shape', async () => {
