@@ -16,7 +16,7 @@ export const MIGRATION_COMMANDS: Record<string, MigrationCommand> = {
   },
   'migration:revert': async (dataSource) => {
     const table = dataSource.options.migrationsTableName ?? 'migrations';
-    const [newest] = (await dataSource.query(`SELECT name FROM "${table}" ORDER BY id DESC LIMIT 1`)) as Array<{ name: string }>;
+    const [newest] = await dataSource.query<Array<{ name: string }>>(`SELECT name FROM "${table}" ORDER BY id DESC LIMIT 1`);
     if (!newest) {
       console.log('No migration to revert');
       return;
