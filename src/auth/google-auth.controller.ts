@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/api-errors.decorator';
+import { ApiRedirect } from '../common/api-redirect.decorator';
 import { CurrentPrincipal, Public } from '../common/decorators';
 import type { AppRequest, Principal } from '../common/request-context';
 import { AppConfig } from '../config/app-config';
@@ -58,9 +59,16 @@ export class GoogleAuthController {
 
   @Public()
   @Get()
-  @ApiOperation({ summary: 'Sign in with Google: redirects to Google', description: '`next`, a relative path, is where the browser lands after signing in.' })
+  @ApiOperation({
+    summary: 'Sign in with Google (browser-only: a link or a navigation, not a fetch)',
+    description:
+      '`next`, a relative path, is where the browser lands after signing in. Try it in a browser tab: [/api/v1/auth/google?next=/users/me](/api/v1/auth/google?next=/users/me).',
+  })
   @ApiQuery({ name: 'next', required: false, example: '/users/me' })
-  @ApiFoundResponse({ description: "Redirect to Google's consent screen" })
+  @ApiRedirect({
+    description: "Found: the browser goes on to Google's consent screen (and sets the short-lived flow-binding cookie)",
+    location: "Google's consent screen: `https://accounts.google.com/o/oauth2/v2/auth?client_id=…&code_challenge=…&state=…`",
+  })
   @ApiErrors('rate_limited')
   async startSignIn(@Query('next') next: unknown, @Req() request: AppRequest, @Res() reply: FastifyReply): Promise<void> {
     const url = await this.authorization.authorizationUrl(this.bindBrowser(request, reply), {
@@ -76,10 +84,14 @@ export class GoogleAuthController {
   @UseGuards(StateTokenGuard, GoogleCallbackGuard)
   @UseFilters(CallbackExceptionFilter)
   @ApiOperation({
-    summary: "Google's redirect URI for both sign-in and linking",
+    summary: "Google's redirect URI for both sign-in and linking (browser-only: Google sends the browser here)",
     description: 'Always answers 302 to the users/me page (or LOGIN_FAILED_URL) with `google_link` or `google_login` and a reason code.',
   })
-  @ApiFoundResponse({ description: 'Redirect to the web app with the outcome' })
+  @ApiRedirect({
+    description: 'Found, whatever happened: the browser goes back to the web app with the outcome',
+    location:
+      'A link: `${FRONTEND_URL}/users/me?google_link=success` or `/users/me?google_link=error&reason=CODE`. A sign-in: `${FRONTEND_URL}${next}`, or `${LOGIN_FAILED_URL}?google_login=error&reason=CODE`',
+  })
   @ApiErrors('rate_limited')
   async callback(@Req() request: OAuthRequest, @Res() reply: FastifyReply): Promise<void> {
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
@@ -91,7 +103,16 @@ export class GoogleAuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a Google ID token (native clients) for a session token' })
   @ApiOkResponse({ type: SessionTokenResponse })
-  @ApiErrors(400, 'invalid_id_token', 'domain_not_allowed', 'signup_disabled', 'email_not_verified', 'google_unavailable', 'rate_limited')
+  @ApiErrors(
+    { invalid_request: 'idToken must be a JWT' },
+    400,
+    'invalid_id_token',
+    'domain_not_allowed',
+    'signup_disabled',
+    'email_not_verified',
+    'google_unavailable',
+    'rate_limited',
+  )
   async exchange(@Body() body: TokenExchangeRequest): Promise<SessionTokenResponse> {
     const session = await this.login.exchange(body.idToken);
     return { accessToken: session.token, tokenType: 'Bearer', expiresIn: session.expiresIn };

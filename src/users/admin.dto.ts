@@ -21,7 +21,7 @@ export class PageQuery {
 }
 
 export class AdminUsersQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'Only users with (true) or without (false) a linked Google account', enum: ['true', 'false'] })
+  @ApiPropertyOptional({ type: Boolean, description: 'Only users with (true) or without (false) a linked Google account' })
   @IsOptional()
   @Transform(strictBoolean)
   @IsBoolean({ message: 'linked must be true or false' })

@@ -242,7 +242,7 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
       );
       await page.reload();
       await backOnUsersMe();
-      await oooSection().getByText('Reconnect your Google account').waitFor();
+      await oooSection().getByText('Reconnect your Google account', { exact: true }).waitFor();
       expect(await oooSection().innerText()).toContain('no longer configured here');
       await page.getByRole('button', { name: 'Reconnect Google account' }).waitFor();
       expect(await page.getByRole('button', { name: 'Try again' }).isVisible()).toBe(false);
@@ -339,7 +339,7 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
       await click('Cancel');
       await backOnUsersMe();
 
-      await status().getByText('Nothing was connected').waitFor();
+      await status().getByText('Nothing was connected', { exact: true }).waitFor();
       expect(await status().innerText()).toContain('You cancelled on Google’s consent screen');
       expect(await alert().isVisible()).toBe(false);
       expect(await linkPill().innerText()).toBe('Not connected');
@@ -379,6 +379,26 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
       await page.goto('/users/me?google_link=error&reason=%3Cimg%20src%3Dx%3E');
       await alert().getByText('Something went wrong while connecting your Google account').waitFor();
       expect(await page.locator('img').count()).toBe(0);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "Swagger UI's Try it out on a browser-only route shows its 302, not Google's page as an undocumented 200",
+    async () => {
+      await page.goto('/api/docs');
+      const signIn = page.locator('.opblock').filter({ has: page.locator('.opblock-summary-path[data-path="/api/v1/auth/google"]') });
+      await signIn.locator('.opblock-summary').first().click();
+      await signIn.getByRole('button', { name: 'Try it out' }).click();
+      await signIn.getByRole('button', { name: 'Execute' }).click();
+      const answer = signIn.locator('.live-responses-table');
+      await answer.getByText('browser-only').waitFor();
+
+      const shown = await answer.innerText();
+      expect(shown).toMatch(/^302\s/m);
+      expect(shown).not.toContain('Undocumented');
+      expect(shown).not.toMatch(/<html|<!doctype/i);
+      await screenshot('12-swagger-browser-only-route');
     },
     STEP_TIMEOUT_MS,
   );
