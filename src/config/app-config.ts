@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { EmulatorConfig, GOOGLE_ACCOUNTS_ISSUER, loadEmulatorConfig } from './emulator-config';
 import { ConfigurationError, Environment, validateEnvironment } from './environment';
 
 export interface EncryptionKeyConfig {
@@ -59,6 +60,8 @@ export class AppConfig {
   readonly revocationRetrySeconds: number;
   readonly logFormat: 'json' | 'pretty';
   readonly logLevel: string;
+  /** The built-in Google emulator; undefined unless google.emulator. */
+  readonly emulator: EmulatorConfig | undefined;
 
   constructor(values: Omit<AppConfig, never>) {
     Object.assign(this, values);
@@ -140,8 +143,9 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
   const encryptionKeys = parseEncryptionKeys(env.ENCRYPTION_KEYS ?? local!.encryptionKeys);
   const clientId = env.GOOGLE_CLIENT_ID ?? EMULATOR_CLIENT_ID;
   const emulatorUrl = `${publicUrl}${EMULATOR_PATH}`;
+  const emulatorConfig = emulator ? loadEmulatorConfig(env, emulatorUrl, clientId, local!.emulatorClientSecret) : undefined;
   const googleUrl = (configured: string | undefined, real: string, emulated: string) => (emulator ? `${emulatorUrl}${emulated}` : (configured ?? real));
-  const issuer = emulator ? emulatorUrl : (env.GOOGLE_ISSUER ?? 'https://accounts.google.com');
+  const issuer = emulatorConfig?.issuer ?? env.GOOGLE_ISSUER ?? GOOGLE_ACCOUNTS_ISSUER;
   const corsOrigins = (env.CORS_ORIGINS ?? []).map(origin);
 
   return new AppConfig({
@@ -188,5 +192,6 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     revocationRetrySeconds: env.REVOCATION_RETRY_SECONDS ?? 30,
     logFormat: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'warn' : 'info'),
+    emulator: emulatorConfig,
   });
 }

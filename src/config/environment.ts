@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync, ValidationError } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, validateSync, ValidationError } from 'class-validator';
 
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 const PROMPTS = ['consent', 'select_account', 'none', ''];
@@ -189,6 +189,22 @@ export class Environment {
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
+
+  // The built-in Google emulator (local mode); see emulator-config.ts.
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  GOOGLE_EMULATOR_APP_NAME?: string;
+
+  @IsOptional()
+  @IsIn(['emulator', 'google'])
+  GOOGLE_EMULATOR_ISSUER?: string;
+
+  /** A JSON array of further clients, parsed and checked by loadEmulatorConfig. */
+  @IsOptional()
+  @IsString()
+  GOOGLE_EMULATOR_CLIENTS?: string;
 }
 
 export class ConfigurationError extends Error {

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { accountFor } from './emulator-account';
-import { EmulatorGrantStore } from './emulator-grant.store';
+import { EmulatorGrantStore, KnownAccount } from './emulator-grant.store';
 import { BASIC_SCOPES, Clock, ConsentDecision, EmulatorClient, Params } from './emulator.types';
 
 /** A validated GET /o/oauth2/v2/auth. */
 export interface AuthorizationRequest {
   clientId: string;
+  /** What the pages call the app: the client's name, else its id. */
+  appName: string;
   redirectUri: string;
   scopes: string[];
   state?: string;
-  codeChallenge: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: 'plain' | 'S256';
   nonce?: string;
   offline: boolean;
   prompts: string[];
@@ -28,11 +31,15 @@ export interface PendingAuthorization {
 
 export type AuthorizeOutcome =
   /** Google shows an error page and never redirects: the redirect URI itself is not trusted. */
-  { kind: 'error-page'; error: string; description: string } | { kind: 'redirect'; location: string } | { kind: 'valid'; request: AuthorizationRequest };
+  | { kind: 'error-page'; error: string; description: string }
+  | { kind: 'redirect'; location: string }
+  /** `account`: login_hint names an account already signed in here, so Google skips the chooser. */
+  | { kind: 'valid'; request: AuthorizationRequest; account?: KnownAccount };
 
 const PENDING_TTL_MS = 10 * 60_000;
 const PROMPTS = new Set(['none', 'consent', 'select_account']);
 const PKCE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
+const PKCE_METHODS = new Set(['plain', 'S256']);
 
 const union = (first: string[], second: string[]) => [...new Set([...first, ...second])];
 
@@ -63,32 +70,45 @@ export class EmulatorAuthorizer {
     if (query.response_type !== 'code') return fail('unsupported_response_type');
     const scopes = (query.scope ?? '').split(/\s+/).filter(Boolean);
     if (scopes.length === 0) return fail('invalid_request');
-    if (query.code_challenge_method !== 'S256' || !PKCE_CHALLENGE.test(query.code_challenge ?? '')) return fail('invalid_request');
+    // Google: PKCE is optional; the method defaults to plain when a challenge comes without one.
+    const method = query.code_challenge_method ?? (query.code_challenge === undefined ? undefined : 'plain');
+    if (method !== undefined && (!PKCE_METHODS.has(method) || !PKCE_CHALLENGE.test(query.code_challenge ?? ''))) return fail('invalid_request');
     if (query.access_type !== undefined && query.access_type !== 'online' && query.access_type !== 'offline') return fail('invalid_request');
     const prompts = (query.prompt ?? '').split(/\s+/).filter(Boolean);
     if (prompts.some((prompt) => !PROMPTS.has(prompt)) || (prompts.includes('none') && prompts.length > 1)) return fail('invalid_request');
     const request: AuthorizationRequest = {
       clientId: client.clientId,
+      appName: client.name ?? client.clientId,
       redirectUri,
       scopes: [...new Set(scopes)],
       state: query.state,
-      codeChallenge: query.code_challenge!,
+      ...(method ? { codeChallenge: query.code_challenge, codeChallengeMethod: method as 'plain' | 'S256' } : {}),
       nonce: query.nonce,
       offline: query.access_type === 'offline',
       prompts,
       loginHint: query.login_hint,
       includeGrantedScopes: query.include_granted_scopes === 'true',
     };
-    return prompts.includes('none') ? { kind: 'redirect', location: this.silently(request) } : { kind: 'valid', request };
+    if (prompts.includes('none')) return { kind: 'redirect', location: this.silently(request) };
+    const account = request.loginHint && !prompts.includes('select_account') ? this.grants.knownAccount(request.loginHint) : undefined;
+    return { kind: 'valid', request, ...(account ? { account } : {}) };
   }
 
-  /** Parks a valid request for the HTML pages. */
-  park(request: AuthorizationRequest): PendingAuthorization {
+  /** Parks a valid request for the HTML pages; with a known account, as already chosen. */
+  park(request: AuthorizationRequest, account?: KnownAccount): PendingAuthorization {
     const now = this.now();
     for (const [id, pending] of this.pendingRequests) if (pending.expiresAt <= now) this.pendingRequests.delete(id);
-    const pending = { id: randomBytes(24).toString('base64url'), request, expiresAt: now + PENDING_TTL_MS };
+    const pending: PendingAuthorization = { id: randomBytes(24).toString('base64url'), request, expiresAt: now + PENDING_TTL_MS };
+    if (account) Object.assign(pending, { email: account.email, name: account.name });
     this.pendingRequests.set(pending.id, pending);
     return pending;
+  }
+
+  /** The person signed in at the chooser: the account is known from now on (a name typed once is kept). */
+  choose(pending: PendingAuthorization, email: string, name: string | undefined): void {
+    this.grants.rememberAccount(email, name);
+    pending.email = email.toLowerCase();
+    pending.name = this.grants.knownAccount(email)?.name;
   }
 
   pending(id: string | undefined): PendingAuthorization | undefined {
@@ -116,15 +136,7 @@ export class EmulatorAuthorizer {
     // Google hands out a refresh token on the first offline consent, and again only with prompt=consent.
     const issueRefreshToken =
       request.offline && !decision.noRefreshToken && (request.prompts.includes('consent') || !earlier.some((grant) => grant.refreshTokenHash));
-    const code = this.grants.issueCode({
-      clientId: request.clientId,
-      redirectUri: request.redirectUri,
-      codeChallenge: request.codeChallenge,
-      nonce: request.nonce,
-      account,
-      scopes,
-      issueRefreshToken,
-    });
+    const code = this.grants.issueCode({ ...this.codeFields(request), account, scopes, offline: request.offline, issueRefreshToken });
     return this.location(request.redirectUri, { code, state: request.state, scope: scopes.join(' '), authuser: '0' });
   }
 
@@ -136,16 +148,13 @@ export class EmulatorAuthorizer {
       return this.errorLocation(request.redirectUri, 'interaction_required', request.state);
     }
     const scopes = request.includeGrantedScopes ? granted : request.scopes;
-    const code = this.grants.issueCode({
-      clientId: request.clientId,
-      redirectUri: request.redirectUri,
-      codeChallenge: request.codeChallenge,
-      nonce: request.nonce,
-      account: earlier[earlier.length - 1].account,
-      scopes,
-      issueRefreshToken: false,
-    });
+    const account = earlier[earlier.length - 1].account;
+    const code = this.grants.issueCode({ ...this.codeFields(request), account, scopes, offline: request.offline, issueRefreshToken: false });
     return this.location(request.redirectUri, { code, state: request.state, scope: scopes.join(' '), authuser: '0', prompt: 'none' });
+  }
+
+  private codeFields({ clientId, redirectUri, codeChallenge, codeChallengeMethod, nonce }: AuthorizationRequest) {
+    return { clientId, redirectUri, codeChallenge, codeChallengeMethod, nonce };
   }
 
   private redirectAllowed(client: EmulatorClient, redirectUri: string): boolean {

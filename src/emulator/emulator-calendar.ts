@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { apiError, EmulatorResponse, json, Params } from './emulator.types';
+import { apiError, EmulatorResponse, json } from './emulator.types';
 
 export interface EventTime {
   dateTime?: string;
@@ -16,6 +16,8 @@ export interface CalendarEvent {
 }
 
 const DAY_MS = 86_400_000;
+// events.list's eventTypes: repeated, one type each; unset means every type.
+const EVENT_TYPES = new Set(['birthday', 'default', 'focusTime', 'fromGmail', 'outOfOffice', 'workingLocation']);
 const DEFAULT_MAX_RESULTS = 250;
 const MAX_MAX_RESULTS = 2500;
 // Google refuses date-times without an offset: the service must send full RFC 3339.
@@ -39,21 +41,23 @@ export class EmulatorCalendar {
     );
   }
 
-  list(email: string, query: Params, now: number): EmulatorResponse {
-    const timeMin = query.timeMin;
-    const timeMax = query.timeMax;
+  list(email: string, query: URLSearchParams, now: number): EmulatorResponse {
+    const timeMin = query.get('timeMin') ?? undefined;
+    const timeMax = query.get('timeMax') ?? undefined;
     if ((timeMin !== undefined && !RFC3339.test(timeMin)) || (timeMax !== undefined && !RFC3339.test(timeMax))) {
       return apiError(400, 'INVALID_ARGUMENT', 'Bad Request', 'badRequest');
     }
-    if (query.orderBy === 'startTime' && query.singleEvents !== 'true') {
+    if (query.get('orderBy') === 'startTime' && query.get('singleEvents') !== 'true') {
       return apiError(400, 'INVALID_ARGUMENT', 'The requested ordering is not available for the particular query.', 'invalid');
     }
-    const maxResults = query.maxResults === undefined ? DEFAULT_MAX_RESULTS : Number(query.maxResults);
+    const maxResults = query.has('maxResults') ? Number(query.get('maxResults')) : DEFAULT_MAX_RESULTS;
     if (!Number.isInteger(maxResults) || maxResults < 1) return apiError(400, 'INVALID_ARGUMENT', 'Invalid value for: maxResults', 'invalid');
-    const offset = this.offsetOf(query.pageToken);
+    const offset = this.offsetOf(query.get('pageToken') ?? undefined);
     if (offset === undefined) return apiError(400, 'INVALID_ARGUMENT', 'Invalid page token value.', 'invalid');
+    const requestedTypes = query.getAll('eventTypes');
+    if (requestedTypes.some((type) => !EVENT_TYPES.has(type))) return apiError(400, 'INVALID_ARGUMENT', 'Invalid value for: eventTypes', 'invalid');
 
-    const types = query.eventTypes?.split(',').filter(Boolean);
+    const types = requestedTypes.length > 0 ? requestedTypes : undefined;
     const from = timeMin ? Date.parse(timeMin) : -Infinity;
     const to = timeMax ? Date.parse(timeMax) : Infinity;
     // Google's window: an event is in when it ends after timeMin and starts before timeMax.

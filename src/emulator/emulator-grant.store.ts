@@ -7,6 +7,8 @@ export interface Grant {
   clientId: string;
   account: EmulatedAccount;
   scopes: string[];
+  /** access_type=offline (tokeninfo's access_type); absent in grants saved before it was kept. */
+  offline?: boolean;
   refreshTokenHash?: string;
   revoked: boolean;
   createdAt: number;
@@ -15,10 +17,13 @@ export interface Grant {
 export interface AuthorizationCode {
   clientId: string;
   redirectUri: string;
-  codeChallenge: string;
+  /** Undefined when the request sent none (PKCE is optional at Google). */
+  codeChallenge?: string;
+  codeChallengeMethod?: 'plain' | 'S256';
   nonce?: string;
   account: EmulatedAccount;
   scopes: string[];
+  offline: boolean;
   issueRefreshToken: boolean;
   expiresAt: number;
   /** Set at the first exchange: a second exchange revokes what the first one issued. */
@@ -31,10 +36,17 @@ interface AccessTokenRecord {
   expiresAt: number;
 }
 
-/** What survives a restart of the in-app emulator: grants and live access tokens, by token hash only. */
+/** An account that signed in at the account chooser: like a Google session in the browser, it skips the chooser next time. */
+export interface KnownAccount {
+  email: string;
+  name?: string;
+}
+
+/** What survives a restart of the in-app emulator: grants, live access tokens (by hash only) and known accounts. */
 export interface GrantSnapshot {
   grants: Grant[];
   accessTokens: Array<[string, AccessTokenRecord]>;
+  accounts?: KnownAccount[];
 }
 
 const CODE_TTL_MS = 10 * 60_000;
@@ -45,12 +57,13 @@ const ACCESS_TOKEN_LENGTH = 300;
 const hash = (token: string) => createHash('sha256').update(token).digest('base64url');
 const random = (bytes: number) => randomBytes(bytes).toString('base64url');
 
-/** Codes, grants and tokens. Tokens are kept as hashes, so a snapshot on disk holds nothing usable. */
+/** Codes, grants, tokens and known accounts. Tokens are kept as hashes, so a snapshot on disk holds nothing usable. */
 export class EmulatorGrantStore {
   private readonly codes = new Map<string, AuthorizationCode>();
   private readonly grants = new Map<string, Grant>();
   private readonly refreshTokens = new Map<string, string>();
   private readonly accessTokens = new Map<string, AccessTokenRecord>();
+  private readonly accounts = new Map<string, KnownAccount>();
 
   constructor(
     private readonly now: Clock,
@@ -82,8 +95,8 @@ export class EmulatorGrantStore {
     return this.grants.get(id);
   }
 
-  createGrant(clientId: string, account: EmulatedAccount, scopes: string[]): Grant {
-    const grant: Grant = { id: random(12), clientId, account, scopes, revoked: false, createdAt: this.now() };
+  createGrant(clientId: string, account: EmulatedAccount, scopes: string[], offline: boolean): Grant {
+    const grant: Grant = { id: random(12), clientId, account, scopes, offline, revoked: false, createdAt: this.now() };
     this.grants.set(grant.id, grant);
     this.onChange();
     return grant;
@@ -110,9 +123,14 @@ export class EmulatorGrantStore {
 
   /** The live grant behind an unexpired, unrevoked access token. */
   grantForAccessToken(token: string): Grant | undefined {
+    return this.accessToken(token)?.grant;
+  }
+
+  /** An unexpired, unrevoked access token's grant and expiry. */
+  accessToken(token: string): { grant: Grant; expiresAt: number } | undefined {
     const record = this.accessTokens.get(hash(token));
-    if (!record || record.expiresAt <= this.now()) return undefined;
-    return this.liveGrant(record.grantId);
+    const grant = record && record.expiresAt > this.now() ? this.liveGrant(record.grantId) : undefined;
+    return grant && { grant, expiresAt: record!.expiresAt };
   }
 
   grantForRefreshToken(token: string): Grant | undefined {
@@ -147,13 +165,27 @@ export class EmulatorGrantStore {
     return [...this.grants.values()].filter((grant) => !grant.revoked && grant.account.email === email.toLowerCase() && grant.clientId === clientId);
   }
 
+  rememberAccount(email: string, name: string | undefined): void {
+    const key = email.toLowerCase();
+    this.accounts.set(key, { email: key, name: name ?? this.accounts.get(key)?.name });
+    this.onChange();
+  }
+
+  knownAccount(email: string): KnownAccount | undefined {
+    return this.accounts.get(email.trim().toLowerCase());
+  }
+
   isLive(token: string): boolean {
     return this.grantForRefreshToken(token) !== undefined || this.grantForAccessToken(token) !== undefined;
   }
 
   snapshot(): GrantSnapshot {
     this.pruneAccessTokens();
-    return { grants: [...this.grants.values()].filter((grant) => !grant.revoked), accessTokens: [...this.accessTokens] };
+    return {
+      grants: [...this.grants.values()].filter((grant) => !grant.revoked),
+      accessTokens: [...this.accessTokens],
+      accounts: [...this.accounts.values()],
+    };
   }
 
   restore(snapshot: GrantSnapshot): void {
@@ -162,6 +194,7 @@ export class EmulatorGrantStore {
       if (grant.refreshTokenHash) this.refreshTokens.set(grant.refreshTokenHash, grant.id);
     }
     for (const [key, record] of snapshot.accessTokens) if (this.grants.has(record.grantId)) this.accessTokens.set(key, record);
+    for (const account of snapshot.accounts ?? []) this.accounts.set(account.email, account);
   }
 
   private liveGrant(id: string): Grant | undefined {

@@ -9,6 +9,7 @@ const pending = (overrides: Partial<PendingAuthorization['request']> = {}): Pend
   expiresAt: Date.now() + 60_000,
   request: {
     clientId: 'client-1',
+    appName: 'google-link',
     redirectUri: 'https://app.test/callback',
     scopes: ['openid', 'email', 'https://www.googleapis.com/auth/calendar.events.readonly'],
     codeChallenge: 'x'.repeat(43),
@@ -22,8 +23,8 @@ const pending = (overrides: Partial<PendingAuthorization['request']> = {}): Pend
 describe('emulator pages', () => {
   it('escapes every reflected value', () => {
     const pages = [
-      renderChooserPage(pending({ loginHint: XSS, clientId: XSS }), '/signin'),
-      renderConsentPage(pending({ clientId: XSS, scopes: ['openid', XSS] }), '/consent'),
+      renderChooserPage(pending({ loginHint: XSS, appName: XSS }), '/signin'),
+      renderConsentPage(pending({ appName: XSS, scopes: ['openid', XSS] }), '/consent', '/signin?request=request-id'),
       renderErrorPage(XSS, XSS),
     ];
 
@@ -34,12 +35,22 @@ describe('emulator pages', () => {
   });
 
   it('lists every scope: basic ones checked and disabled, the others checked and free to untick', () => {
-    const html = renderConsentPage(pending(), '/consent');
+    const html = renderConsentPage(pending(), '/consent', '/signin?request=request-id');
 
     expect(html).toMatch(/value="openid" checked disabled>/);
     expect(html).toMatch(/value="email" checked disabled>/);
     expect(html).toContain('value="https://www.googleapis.com/auth/calendar.events.readonly" checked>');
     expect(html).toContain('Google emulator — local mode');
+  });
+
+  it('names the app, not its client id, and offers another account on the consent screen', () => {
+    const chooser = renderChooserPage(pending(), '/signin');
+    const consent = renderConsentPage(pending(), '/consent', '/signin?request=request-id');
+
+    expect(chooser).toContain('to continue to <strong>google-link</strong>');
+    expect(consent).toContain('<h1>google-link wants access to your Google Account</h1>');
+    expect(consent).toContain('href="/signin?request&#61;request-id">Use another account</a>');
+    expect(chooser + consent).not.toContain('client-1');
   });
 
   it('prefills the chooser from login_hint and labels its inputs', () => {

@@ -1,7 +1,7 @@
 import type { PendingAuthorization } from './emulator-authorization';
 import { BASIC_SCOPES } from './emulator.types';
 
-/** Every reflected value goes through this: the pages echo login_hint, scopes and client ids. */
+/** Every reflected value goes through this: the pages echo login_hint, scopes and app names. */
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"'`=]/g, (char) => `&#${char.charCodeAt(0)};`);
 }
@@ -37,7 +37,8 @@ li{display:flex;gap:.75rem;align-items:flex-start;padding:.75rem 0;border-top:1p
 li label{margin:0;font-weight:400}
 li input{margin-top:.3rem;width:1.1rem;height:1.1rem;flex:none}
 code{display:block;font-size:.75rem;color:#444746;word-break:break-all}
-.account{display:inline-block;padding:.25rem .75rem;border:1px solid #747775;border-radius:1rem;font-size:.875rem}
+.account{display:inline-block;max-width:100%;padding:.25rem .75rem;border:1px solid #747775;border-radius:1rem;font-size:.875rem;overflow-wrap:anywhere}
+.switch{display:block;margin-top:.5rem;font-size:.875rem;color:#0b57d0}
 .actions{display:flex;justify-content:flex-end;gap:1rem;margin-top:1.5rem}
 button{font:inherit;font-weight:500;padding:.6rem 1.5rem;border-radius:20px;cursor:pointer}
 .primary{background:#0b57d0;color:#fff;border:1px solid #0b57d0}.primary:hover{background:#0842a0}
@@ -72,7 +73,7 @@ export function renderChooserPage(pending: PendingAuthorization, action: string,
   return page(
     'Choose an account',
     `<h1>Sign in</h1>
-<p>to continue to <strong>${escapeHtml(pending.request.clientId)}</strong></p>
+<p>to continue to <strong>${escapeHtml(pending.request.appName)}</strong></p>
 <form method="post" action="${escapeHtml(action)}">
 <input type="hidden" name="request" value="${escapeHtml(pending.id)}">
 <label for="email">Email</label>
@@ -86,7 +87,7 @@ ${problem ? `<p id="problem" class="error" role="alert">${escapeHtml(problem)}</
 }
 
 /** Granular consent: openid/email/profile are always granted; every other scope can be unticked. */
-export function renderConsentPage(pending: PendingAuthorization, action: string): string {
+export function renderConsentPage(pending: PendingAuthorization, action: string, otherAccount: string): string {
   const items = pending.request.scopes
     .map((scope, index) => {
       const basic = BASIC_SCOPES.includes(scope);
@@ -97,8 +98,8 @@ export function renderConsentPage(pending: PendingAuthorization, action: string)
     .join('\n');
   return page(
     'Consent',
-    `<h1>${escapeHtml(pending.request.clientId)} wants access to your Google Account</h1>
-<p><span class="account">${escapeHtml(pending.email ?? '')}</span></p>
+    `<h1>${escapeHtml(pending.request.appName)} wants access to your Google Account</h1>
+<p><span class="account">${escapeHtml(pending.email ?? '')}</span><a class="switch" href="${escapeHtml(otherAccount)}">Use another account</a></p>
 <form method="post" action="${escapeHtml(action)}">
 <input type="hidden" name="request" value="${escapeHtml(pending.id)}">
 <fieldset><legend>Select what the app can access</legend>

@@ -14,6 +14,9 @@ const all = (value: unknown): string[] => (Array.isArray(value) ? value.filter((
 const params = (source: unknown): Params =>
   Object.fromEntries(Object.entries(typeof source === 'object' && source !== null ? source : {}).map(([name, value]) => [name, first(value)]));
 
+/** The query string as sent, repeats included (Calendar's eventTypes). */
+const searchParams = (request: FastifyRequest) => new URL(request.url, 'http://emulator.invalid').searchParams;
+
 const EXPIRED = 'This sign-in request has expired or was already used. Go back to the app and start again.';
 
 /**
@@ -31,8 +34,18 @@ export class EmulatorController {
     const outcome = this.emulator.authorize(params(request.query));
     if (outcome.kind === 'error-page') return this.html(reply, 400, renderErrorPage(outcome.error, outcome.description));
     if (outcome.kind === 'redirect') return this.redirect(reply, 302, outcome.location);
-    const pending = this.emulator.authorization.park(outcome.request);
+    const pending = this.emulator.authorization.park(outcome.request, outcome.account);
+    // An account already signed in here goes straight to consent, as at Google.
+    if (pending.email) return this.redirect(reply, 302, this.consentPath(pending.id));
     this.html(reply, 200, renderChooserPage(pending, `${EMULATOR_PATH}/signin`));
+  }
+
+  /** "Use another account" on the consent screen: the chooser again, for the same request. */
+  @Get('signin')
+  chooserPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const pending = this.emulator.authorization.pending(params(request.query).request);
+    if (!pending) return this.html(reply, 400, renderErrorPage('invalid_request', EXPIRED));
+    this.html(reply, 200, renderChooserPage(pending, `${EMULATOR_PATH}/signin`, undefined, { email: '' }));
   }
 
   @Post('signin')
@@ -45,17 +58,17 @@ export class EmulatorController {
     if (!isEmail(email)) {
       return this.html(reply, 400, renderChooserPage(pending, `${EMULATOR_PATH}/signin`, 'Enter a valid email address', { email, name }));
     }
-    pending.email = email;
-    pending.name = name || undefined;
+    this.emulator.authorization.choose(pending, email, name || undefined);
     // Post/redirect/get: reloading the consent page does not resubmit the chooser.
-    this.redirect(reply, 303, `${EMULATOR_PATH}/consent?request=${encodeURIComponent(pending.id)}`);
+    this.redirect(reply, 303, this.consentPath(pending.id));
   }
 
   @Get('consent')
   consentPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     const pending = this.emulator.authorization.pending(params(request.query).request);
     if (!pending?.email) return this.html(reply, 400, renderErrorPage('invalid_request', EXPIRED));
-    this.html(reply, 200, renderConsentPage(pending, `${EMULATOR_PATH}/consent`), new URL(pending.request.redirectUri).origin);
+    const otherAccount = `${EMULATOR_PATH}/signin?request=${encodeURIComponent(pending.id)}`;
+    this.html(reply, 200, renderConsentPage(pending, `${EMULATOR_PATH}/consent`, otherAccount), new URL(pending.request.redirectUri).origin);
   }
 
   @Post('consent')
@@ -80,6 +93,11 @@ export class EmulatorController {
     this.send(reply, this.emulator.token(params(request.body), request.headers.authorization));
   }
 
+  @Get('.well-known/openid-configuration')
+  discovery(@Res() reply: FastifyReply): void {
+    this.send(reply, this.emulator.discovery());
+  }
+
   @Get(['v1/userinfo', 'oauth2/v3/userinfo'])
   userinfo(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     this.send(reply, this.emulator.userinfo(request.headers.authorization));
@@ -95,9 +113,29 @@ export class EmulatorController {
     this.send(reply, this.emulator.jwks());
   }
 
+  @Get('oauth2/v1/certs')
+  pemCerts(@Res() reply: FastifyReply): void {
+    this.send(reply, this.emulator.pemCerts());
+  }
+
+  /** Google takes the token from the query, the form or a Bearer header, by GET or POST. */
+  @Get(['tokeninfo', 'oauth2/v3/tokeninfo'])
+  tokeninfo(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    this.send(reply, this.emulator.tokeninfo(params(request.query), request.headers.authorization));
+  }
+
+  @Post(['tokeninfo', 'oauth2/v3/tokeninfo'])
+  tokeninfoByPost(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    this.send(reply, this.emulator.tokeninfo({ ...params(request.query), ...params(request.body) }, request.headers.authorization));
+  }
+
   @Get('calendar/v3/calendars/:calendarId/events')
   events(@Param('calendarId') calendarId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
-    this.send(reply, this.emulator.events(request.headers.authorization, calendarId, params(request.query)));
+    this.send(reply, this.emulator.events(request.headers.authorization, calendarId, searchParams(request)));
+  }
+
+  private consentPath(requestId: string): string {
+    return `${EMULATOR_PATH}/consent?request=${encodeURIComponent(requestId)}`;
   }
 
   private send(reply: FastifyReply, response: EmulatorResponse): void {

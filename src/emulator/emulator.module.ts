@@ -1,25 +1,45 @@
 import { Logger, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import type { EmulatorConfig } from '../config/emulator-config';
 import { EmulatorController } from './emulator.controller';
 import { EmulatorStateFile } from './emulator-state.file';
 import { EmulatorState, GoogleEmulator } from './google-emulator';
 
 function createEmulator(config: AppConfig): GoogleEmulator {
+  const settings = config.emulator!;
+  const logger = new Logger('GoogleEmulator');
   const file = new EmulatorStateFile(config.dataDir);
   let state: EmulatorState | undefined;
   try {
     state = file.load();
   } catch {
-    new Logger('GoogleEmulator').warn(`Unreadable ${file.path}: starting the emulator afresh (linked accounts must reconnect)`);
+    logger.warn(`Unreadable ${file.path}: starting the emulator afresh (linked accounts must reconnect)`);
   }
   const emulator = new GoogleEmulator({
-    issuer: config.google.issuers[0],
-    clients: [{ clientId: config.google.clientId, clientSecret: config.google.clientSecret, redirectUris: [config.google.callbackUrl] }],
+    issuer: settings.issuer,
+    baseUrl: settings.url,
+    clients: [
+      { clientId: config.google.clientId, clientSecret: config.google.clientSecret, redirectUris: [config.google.callbackUrl], name: settings.appName },
+      ...settings.clients,
+    ],
     state,
     onStateChange: (next) => file.save(next),
   });
   if (!state) file.save(emulator.state());
+  announce(logger, settings);
   return emulator;
+}
+
+/** Local mode only: what another app on this machine needs to sign in through the emulator. */
+function announce(logger: Logger, settings: EmulatorConfig): void {
+  logger.log(`Google emulator at ${settings.url} (discovery: ${settings.url}/.well-known/openid-configuration, ID tokens' iss: ${settings.issuer})`);
+  if (settings.clients.length === 0)
+    logger.log('Google emulator: register your own app as a client with GOOGLE_EMULATOR_CLIENTS (README, "Your app on the emulator")');
+  for (const client of settings.clients) {
+    logger.log(
+      `Google emulator client "${client.name}": client_id=${client.clientId} client_secret=${client.clientSecret} redirect_uris=${client.redirectUris.join(' ')}`,
+    );
+  }
 }
 
 /** The local-mode Google, mounted under EMULATOR_PATH. AppModule imports it only when config.google.emulator. */

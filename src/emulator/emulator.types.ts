@@ -13,6 +13,8 @@ export interface EmulatorClient {
   clientSecret: string;
   /** Registered redirect URIs; undefined accepts any (the test fake before a test sets one). */
   redirectUris?: string[];
+  /** What the account chooser and consent screen call the app (Google's "app name"); default: the client id. */
+  name?: string;
 }
 
 /** The Google account a person chose at the account chooser, as the grant remembers it. */
@@ -56,6 +58,11 @@ export const json = (status: number, body: unknown, headers?: Record<string, str
 /** OAuth endpoints answer errors flat: `{ error, error_description }`. */
 export const oauthError = (status: number, error: string, description?: string): EmulatorResponse =>
   json(status, description === undefined ? { error } : { error, error_description: description });
+
+/** RFC 6750 §3: Google names its realm, and the error only once a token was sent. */
+export const bearerChallenge = (error?: 'invalid_token' | 'insufficient_scope', scope?: string): Record<string, string> => ({
+  'www-authenticate': ['Bearer realm="https://accounts.google.com/"', error && `error="${error}"`, scope && `scope="${scope}"`].filter(Boolean).join(', '),
+});
 
 /** Google APIs (Calendar) nest errors: `{ error: { code, message, status, errors } }`. */
 export const apiError = (code: number, status: string, message: string, reason: string): EmulatorResponse =>

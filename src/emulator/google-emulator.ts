@@ -2,9 +2,21 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { givenAndFamilyName } from './emulator-account';
 import { AuthorizeOutcome, EmulatorAuthorizer } from './emulator-authorization';
 import { EmulatorCalendar } from './emulator-calendar';
-import { EmulatorGrantStore, Grant, GrantSnapshot } from './emulator-grant.store';
+import { discoveryDocument } from './emulator-discovery';
+import { AuthorizationCode, EmulatorGrantStore, Grant, GrantSnapshot } from './emulator-grant.store';
 import { EmulatorSigningKey, PublicJwk } from './emulator-signing-key';
-import { apiError, CALENDAR_READ_SCOPES, Clock, EmulatorClient, EmulatorResponse, json, oauthError, Params } from './emulator.types';
+import {
+  apiError,
+  BASIC_SCOPES,
+  bearerChallenge,
+  CALENDAR_READ_SCOPES,
+  Clock,
+  EmulatorClient,
+  EmulatorResponse,
+  json,
+  oauthError,
+  Params,
+} from './emulator.types';
 
 /** What the in-app emulator keeps on disk so that a linked account survives a restart. */
 export interface EmulatorState {
@@ -13,7 +25,10 @@ export interface EmulatorState {
 }
 
 export interface GoogleEmulatorOptions {
+  /** The `iss` of ID tokens and authorization responses. */
   issuer: string;
+  /** Where the endpoints are served (the discovery document names them); default: the issuer. */
+  baseUrl?: string;
   clients: EmulatorClient[];
   now?: Clock;
   accessTokenTtlSeconds?: number;
@@ -25,6 +40,8 @@ export interface GoogleEmulatorOptions {
 
 const ID_TOKEN_TTL_SECONDS = 3600;
 const REVOKED = 'Token has been expired or revoked.';
+const KEYS_MAX_AGE = 'public, max-age=3600, must-revalidate, no-transform';
+const GOOGLE_API_HELP = 'See https://developers.google.com/identity/sign-in/web/devconsole-project.';
 
 const bearer = (authorization: string | undefined) => /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
 const formDecode = (value: string) => {
@@ -47,6 +64,7 @@ const s256 = (verifier: string) => createHash('sha256').update(verifier).digest(
  */
 export class GoogleEmulator {
   readonly issuer: string;
+  readonly baseUrl: string;
   readonly clients: EmulatorClient[];
   readonly signingKey: EmulatorSigningKey;
   readonly grants: EmulatorGrantStore;
@@ -58,6 +76,7 @@ export class GoogleEmulator {
 
   constructor(options: GoogleEmulatorOptions) {
     this.issuer = options.issuer;
+    this.baseUrl = options.baseUrl ?? options.issuer;
     this.clients = options.clients;
     this.now = options.now ?? Date.now;
     this.accessTokenTtlSeconds = options.accessTokenTtlSeconds ?? 3599;
@@ -91,11 +110,19 @@ export class GoogleEmulator {
     return oauthError(400, 'unsupported_grant_type', `Invalid grant_type: ${form.grant_type ?? ''}`);
   }
 
+  /** GET /.well-known/openid-configuration */
+  discovery(): EmulatorResponse {
+    return json(200, discoveryDocument(this.issuer, this.baseUrl), { 'cache-control': 'public, max-age=3600' });
+  }
+
   /** GET /v1/userinfo */
   userinfo(authorization: string | undefined): EmulatorResponse {
     const token = bearer(authorization);
     const grant = token ? this.grants.grantForAccessToken(token) : undefined;
-    if (!grant) return oauthError(401, 'invalid_request', 'Invalid Credentials');
+    if (!grant) {
+      const unauthorized = oauthError(401, 'invalid_request', 'Invalid Credentials');
+      return { ...unauthorized, headers: { ...unauthorized.headers, ...bearerChallenge(token ? 'invalid_token' : undefined) } };
+    }
     const { account } = grant;
     return json(200, {
       sub: account.sub,
@@ -111,22 +138,55 @@ export class GoogleEmulator {
     return this.grants.revokeToken(params.token) ? json(200, {}) : oauthError(400, 'invalid_token', 'Token expired or revoked');
   }
 
+  /**
+   * GET or POST /tokeninfo: what Google knows about an access token (query, form or Bearer) or an ID
+   * token it signed, every value a string as Google sends it.
+   */
+  tokeninfo(params: Params, authorization?: string): EmulatorResponse {
+    if (params.id_token !== undefined) return this.idTokenInfo(params.id_token);
+    const token = params.access_token ?? bearer(authorization);
+    if (token === undefined) return oauthError(400, 'invalid_token', 'Either access_token, id_token, or token_handle required');
+    const issued = this.grants.accessToken(token);
+    if (!issued) return oauthError(400, 'invalid_token', 'Invalid Value');
+    const { grant, expiresAt } = issued;
+    const identified = grant.scopes.some((scope) => BASIC_SCOPES.includes(scope));
+    return json(200, {
+      azp: grant.clientId,
+      aud: grant.clientId,
+      ...(identified ? { sub: grant.account.sub } : {}),
+      scope: grant.scopes.join(' '),
+      exp: String(Math.floor(expiresAt / 1000)),
+      expires_in: String(Math.max(0, Math.floor((expiresAt - this.now()) / 1000))),
+      ...(grant.scopes.includes('email') ? { email: grant.account.email, email_verified: String(grant.account.emailVerified) } : {}),
+      access_type: (grant.offline ?? Boolean(grant.refreshTokenHash)) ? 'offline' : 'online',
+    });
+  }
+
   /** GET /oauth2/v3/certs */
   jwks(): EmulatorResponse {
     const keys: PublicJwk[] = [this.signingKey.jwk()];
-    return json(200, { keys }, { 'cache-control': 'public, max-age=3600' });
+    return json(200, { keys }, { 'cache-control': KEYS_MAX_AGE });
   }
 
-  /** GET /calendar/v3/calendars/{calendarId}/events */
-  events(authorization: string | undefined, calendarId: string, query: Params): EmulatorResponse {
+  /** GET /oauth2/v1/certs: the same key as an X.509 certificate by kid (google-auth-library's verifyIdToken reads these). */
+  pemCerts(): EmulatorResponse {
+    return json(200, { [this.signingKey.kid]: this.signingKey.certificatePem(this.now()) }, { 'cache-control': KEYS_MAX_AGE });
+  }
+
+  /** GET /calendar/v3/calendars/{calendarId}/events; `query` keeps repeated parameters (eventTypes). */
+  events(authorization: string | undefined, calendarId: string, query: URLSearchParams): EmulatorResponse {
     const token = bearer(authorization);
     const grant = token ? this.grants.grantForAccessToken(token) : undefined;
     if (!grant) {
-      const unauthenticated = apiError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token.', 'authError');
-      return { ...unauthenticated, headers: { ...unauthenticated.headers, 'www-authenticate': 'Bearer realm="https://accounts.google.com/"' } };
+      const message = token
+        ? `Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. ${GOOGLE_API_HELP}`
+        : `Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. ${GOOGLE_API_HELP}`;
+      const unauthenticated = apiError(401, 'UNAUTHENTICATED', message, token ? 'authError' : 'required');
+      return { ...unauthenticated, headers: { ...unauthenticated.headers, ...bearerChallenge(token ? 'invalid_token' : undefined) } };
     }
     if (!grant.scopes.some((scope) => CALENDAR_READ_SCOPES.includes(scope))) {
-      return apiError(403, 'PERMISSION_DENIED', 'Request had insufficient authentication scopes.', 'insufficientPermissions');
+      const forbidden = apiError(403, 'PERMISSION_DENIED', 'Request had insufficient authentication scopes.', 'insufficientPermissions');
+      return { ...forbidden, headers: { ...forbidden.headers, ...bearerChallenge('insufficient_scope', CALENDAR_READ_SCOPES.join(' ')) } };
     }
     if (calendarId !== 'primary' && calendarId.toLowerCase() !== grant.account.email) return apiError(404, 'NOT_FOUND', 'Not Found', 'notFound');
     return this.calendar.list(grant.account.email, query, this.now());
@@ -143,13 +203,32 @@ export class GoogleEmulator {
       return oauthError(400, 'invalid_grant', 'Bad Request');
     }
     if (form.redirect_uri !== code.redirectUri) return oauthError(400, 'redirect_uri_mismatch', 'Bad Request');
-    if (!form.code_verifier) return oauthError(400, 'invalid_grant', 'Missing code verifier.');
-    if (s256(form.code_verifier) !== code.codeChallenge) return oauthError(400, 'invalid_grant', 'Invalid code verifier.');
-    const grant = this.grants.createGrant(client.clientId, code.account, code.scopes);
+    const pkce = this.checkVerifier(code, form.code_verifier);
+    if (pkce) return pkce;
+    const grant = this.grants.createGrant(client.clientId, code.account, code.scopes, code.offline);
     this.grants.attachGrant(form.code, grant);
     const accessToken = this.grants.issueAccessToken(grant, this.accessTokenTtlSeconds);
     const refreshToken = code.issueRefreshToken ? this.grants.issueRefreshToken(grant) : undefined;
     return this.tokenResponse(grant, accessToken, refreshToken, code.nonce);
+  }
+
+  /** RFC 7636 §4.6; and RFC 9700 §2.1.1: a verifier for a code that had no challenge is refused too (no PKCE downgrade). */
+  private checkVerifier(code: AuthorizationCode, verifier: string | undefined): EmulatorResponse | undefined {
+    if (code.codeChallenge === undefined) return verifier === undefined ? undefined : oauthError(400, 'invalid_grant', 'Invalid code verifier.');
+    if (!verifier) return oauthError(400, 'invalid_grant', 'Missing code verifier.');
+    const derived = code.codeChallengeMethod === 'S256' ? s256(verifier) : verifier;
+    return sameSecret(derived, code.codeChallenge) ? undefined : oauthError(400, 'invalid_grant', 'Invalid code verifier.');
+  }
+
+  private idTokenInfo(idToken: string): EmulatorResponse {
+    const verified = this.signingKey.verify(idToken);
+    const { claims, header } = verified ?? { claims: {}, header: {} };
+    const unexpired = typeof claims.exp === 'number' && claims.exp * 1000 > this.now();
+    if (!verified || claims.iss !== this.issuer || !unexpired) return oauthError(400, 'invalid_token', 'Invalid Value');
+    const strings = Object.fromEntries(
+      Object.entries({ ...claims, alg: header.alg, kid: header.kid, typ: header.typ }).map(([name, value]) => [name, String(value)]),
+    );
+    return json(200, strings);
   }
 
   private refresh(client: EmulatorClient, form: Params): EmulatorResponse {

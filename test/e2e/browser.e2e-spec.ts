@@ -113,6 +113,12 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
     await page.getByRole('button', { name: 'Allow' }).waitFor();
   }
 
+  /** An account already signed in at the emulator: the link's login_hint goes straight to consent, as at Google. */
+  async function consentScreenFor(address: string): Promise<void> {
+    await page.getByRole('heading', { name: 'google-link wants access to your Google Account' }).waitFor();
+    expect(await page.locator('.account').innerText()).toBe(address);
+  }
+
   async function click(name: string): Promise<void> {
     await page.getByRole('button', { name, exact: true }).click();
   }
@@ -169,7 +175,7 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
     '3. connects Google: consent, a "connected" message, the granted scopes and the out-of-office events',
     async () => {
       await clickToGoogle('Connect Google account');
-      await chooseAccount(email);
+      await consentScreenFor(email);
       expect(await page.getByRole('checkbox', { name: /calendar/i }).isChecked()).toBe(true);
       await click('Allow');
       await backOnUsersMe();
@@ -270,7 +276,7 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
       await screenshot('5-needs-reauth');
 
       await clickToGoogle('Reconnect');
-      await chooseAccount(email);
+      await consentScreenFor(email);
       await click('Allow');
       await backOnUsersMe();
       await status().getByText('Your Google account is connected').waitFor();
@@ -316,7 +322,7 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
     '7. refuses a connection without the calendar scope (granular consent)',
     async () => {
       await clickToGoogle('Connect Google account');
-      await chooseAccount(email);
+      await consentScreenFor(email);
       await page.getByRole('checkbox', { name: /calendar/i }).uncheck();
       await screenshot('7a-consent-calendar-unticked');
       await click('Allow');
@@ -335,7 +341,7 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
     '8. says so, neutrally, when the person cancels at the consent screen',
     async () => {
       await clickToGoogle('Connect Google account');
-      await chooseAccount(email);
+      await consentScreenFor(email);
       await click('Cancel');
       await backOnUsersMe();
 
@@ -362,6 +368,28 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
       await page.reload();
       await signedOutHeading().waitFor();
       expect(await page.getByRole('heading', { name: 'Signed in' }).isVisible()).toBe(false);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'wraps a long email on the emulator’s pages at phone width',
+    async () => {
+      const long = `${'a-very-long-local-part'.repeat(2)}@${'subdomain.'.repeat(4)}example.com`;
+      await page.setViewportSize(PHONE);
+      await page.goto('/users/me');
+      await page.getByRole('link', { name: 'Sign in with Google' }).click();
+      await chooseAccount(long);
+
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      const chip = (await page.locator('.account').boundingBox())!;
+      const card = (await page.getByRole('main').boundingBox())!;
+      await screenshot('11-emulator-long-email-phone');
+      expect(overflow).toBe(0);
+      expect(chip.x + chip.width).toBeLessThanOrEqual(card.x + card.width);
+      await click('Cancel');
+      await page.waitForURL((url) => url.pathname === '/users/me');
+      await page.setViewportSize(DESKTOP);
     },
     STEP_TIMEOUT_MS,
   );

@@ -209,11 +209,46 @@ describe('the built-in Google emulator (local mode, e2e)', () => {
     expect(reply.body).toContain('Error 400');
   });
 
-  it('redirects a request without PKCE with error=invalid_request', async () => {
-    const reply = await browser.open({ code_challenge: undefined, code_challenge_method: undefined });
+  it('takes a request without PKCE, which Google leaves optional, and redirects an unknown PKCE method with error=invalid_request', async () => {
+    const withoutPkce = await browser.open({ code_challenge: undefined, code_challenge_method: undefined });
+    const unknownMethod = await browser.open({ code_challenge_method: 'S512' });
 
-    expect(reply.status).toBe(302);
-    expect(new URL(reply.location!).searchParams.get('error')).toBe('invalid_request');
+    expect(withoutPkce.status).toBe(200);
+    expect(withoutPkce.body).toContain('<h1>Sign in</h1>');
+    expect(unknownMethod.status).toBe(302);
+    expect(new URL(unknownMethod.location!).searchParams.get('error')).toBe('invalid_request');
+  });
+
+  it('names the app, not its client id', async () => {
+    const chooser = await browser.open();
+    const consentPage = await browser.chooseAccount(uniqueEmail());
+
+    expect(chooser.body).toContain('to continue to <strong>google-link</strong>');
+    expect(consentPage.body).toContain('<h1>google-link wants access to your Google Account</h1>');
+    expect(consentPage.body).not.toContain(config.google.clientId);
+  });
+
+  it('goes straight to consent for a login_hint naming an account signed in before, unless prompt=select_account; "Use another account" chooses again', async () => {
+    const email = uniqueEmail('known');
+    await browser.consent(email, 'allow');
+
+    const hinted = await browser.open({ login_hint: email.toUpperCase() });
+    const consentPage = await app.client().get(hinted.location!);
+    const choosing = await browser.open({ login_hint: email, prompt: 'select_account' });
+    const stranger = await browser.open({ login_hint: uniqueEmail('stranger') });
+    const otherAccount = /href="([^"]+)">Use another account</.exec(consentPage.body)?.[1].replace(/&#61;/g, '=');
+    const chooserAgain = await app.client().get(otherAccount!);
+
+    expect(hinted.status).toBe(302);
+    expect(new URL(hinted.location!, app.url).pathname).toBe(`${EMULATOR_PATH}/consent`);
+    expect(consentPage.status).toBe(200);
+    expect(consentPage.body).toContain(`<span class="account">${email}</span>`);
+    expect(choosing.status).toBe(200);
+    expect(choosing.body).toContain('<h1>Sign in</h1>');
+    expect(stranger.status).toBe(200);
+    expect(chooserAgain.status).toBe(200);
+    expect(chooserAgain.body).toContain('<h1>Sign in</h1>');
+    expect(requestIdIn(chooserAgain.body)).toBe(requestIdIn(consentPage.body));
   });
 
   it('speaks the token, ID token, userinfo, calendar and revoke protocol over HTTP', async () => {

@@ -7,7 +7,7 @@ import { EmulatorSigningKey } from '../../src/emulator/emulator-signing-key';
 import type { ConsentDecision, EmulatorClient, EmulatorResponse, Params } from '../../src/emulator/emulator.types';
 import { GoogleEmulator } from '../../src/emulator/google-emulator';
 
-export type FakeEndpoint = 'authorize' | 'token' | 'refresh' | 'userinfo' | 'revoke' | 'jwks' | 'calendar';
+export type FakeEndpoint = 'authorize' | 'token' | 'refresh' | 'userinfo' | 'revoke' | 'jwks' | 'calendar' | 'discovery' | 'certs' | 'tokeninfo';
 export type Fault =
   | { status: number; body?: unknown } // answer with this status (and JSON body)
   | { delayMs: number } // answer normally but only after this delay (for timeouts)
@@ -52,15 +52,15 @@ export class FakeGoogle {
 
   private constructor(
     private readonly server: Server,
-    options: { clientId: string; clientSecret: string; issuer: string },
+    options: { clientId: string; clientSecret: string; issuer: string | ((url: string) => string) },
   ) {
     const { port } = server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}`;
     this.clientId = options.clientId;
     this.clientSecret = options.clientSecret;
-    this.issuer = options.issuer;
+    this.issuer = typeof options.issuer === 'function' ? options.issuer(this.url) : options.issuer;
     this.client = { clientId: this.clientId, clientSecret: this.clientSecret };
-    this.core = new GoogleEmulator({ issuer: this.issuer, clients: [this.client] });
+    this.core = new GoogleEmulator({ issuer: this.issuer, baseUrl: this.url, clients: [this.client] });
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -68,7 +68,8 @@ export class FakeGoogle {
     server.on('request', (request, response) => void this.handle(request, response));
   }
 
-  static async start(options: { clientId?: string; clientSecret?: string; issuer?: string } = {}): Promise<FakeGoogle> {
+  /** `issuer`: Google's by default; a function of the fake's URL for an issuer of its own (as the in-app emulator has). */
+  static async start(options: { clientId?: string; clientSecret?: string; issuer?: string | ((url: string) => string) } = {}): Promise<FakeGoogle> {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -221,7 +222,7 @@ export class FakeGoogle {
       const url = new URL(request.url ?? '/', this.url);
       const form = await this.readForm(request);
       const query = Object.fromEntries(url.searchParams);
-      const route = this.route(request.method ?? 'GET', url.pathname, query, form, request.headers.authorization);
+      const route = this.route(request.method ?? 'GET', url, form, request.headers.authorization);
       if (!route) return this.write(response, { status: 404, body: { error: { code: 404, message: 'Not Found', status: 'NOT_FOUND' } } });
       this.recorded.push({ endpoint: route.endpoint, method: request.method ?? 'GET', path: url.pathname, query, headers: { ...request.headers }, form });
       const fault = this.takeFault(route.endpoint);
@@ -241,8 +242,15 @@ export class FakeGoogle {
     }
   }
 
-  private route(method: string, path: string, query: Params, form: Params, authorization: string | undefined): Route | undefined {
+  private route(method: string, url: URL, form: Params, authorization: string | undefined): Route | undefined {
+    const path = url.pathname;
+    const query = Object.fromEntries(url.searchParams);
     if (method === 'GET' && path === AUTHORIZE_PATH) return { endpoint: 'authorize', answer: () => this.authorizePage(query) };
+    if (method === 'GET' && path === '/.well-known/openid-configuration') return { endpoint: 'discovery', answer: () => this.core.discovery() };
+    if (method === 'GET' && path === '/oauth2/v1/certs') return { endpoint: 'certs', answer: () => this.core.pemCerts() };
+    if ((method === 'POST' || method === 'GET') && (path === '/tokeninfo' || path === '/oauth2/v3/tokeninfo')) {
+      return { endpoint: 'tokeninfo', answer: () => this.core.tokeninfo({ ...query, ...form }, authorization) };
+    }
     if (method === 'POST' && path === '/token') {
       return { endpoint: form.grant_type === 'refresh_token' ? 'refresh' : 'token', answer: () => this.core.token(form, authorization) };
     }
@@ -251,7 +259,7 @@ export class FakeGoogle {
     if ((method === 'POST' || method === 'GET') && path === '/revoke') return { endpoint: 'revoke', answer: () => this.core.revoke({ ...query, ...form }) };
     if (method === 'GET' && path === '/oauth2/v3/certs') return { endpoint: 'jwks', answer: () => this.core.jwks() };
     const calendar = method === 'GET' ? CALENDAR_EVENTS.exec(path) : null;
-    if (calendar) return { endpoint: 'calendar', answer: () => this.core.events(authorization, decodeURIComponent(calendar[1]), query) };
+    if (calendar) return { endpoint: 'calendar', answer: () => this.core.events(authorization, decodeURIComponent(calendar[1]), url.searchParams) };
     return undefined;
   }
 
