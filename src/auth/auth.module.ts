@@ -4,42 +4,36 @@ import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { GoogleModule } from '../google/google.module';
 import { UsersModule } from '../users/users.module';
-import { GoogleAuthController } from './google-auth.controller';
-import { GoogleAuthorizationService } from './google-authorization.service';
-import { GoogleCallbackGuard } from './google-callback.guard';
-import { GoogleLoginService } from './google-login.service';
-import { GoogleSignInService } from './google-sign-in.service';
-import { GoogleStrategy } from './google.strategy';
-import { LinkCallbackService } from './link-callback.service';
-import { OAuthState } from './oauth-state.entity';
-import { OAuthStateStore } from './oauth-state.store';
-import { OAuthStatesService } from './oauth-states.service';
+import { GoogleCallbackController } from './google-oauth/google-callback.controller';
+import { GoogleStrategy } from './google-oauth/google.strategy';
+import { OAuthState } from './google-oauth/oauth-state.entity';
+import { OAuthStateStore } from './google-oauth/oauth-state.store';
+import { StateTokenGuard } from './google-oauth/state-token.guard';
+import { LinkCallbackService } from './linking/link-callback.service';
+import { LinkController } from './linking/link.controller';
 import { PurgeScheduler } from './purge.scheduler';
-import { RolesGuard } from './roles.guard';
-import { Session } from './session.entity';
-import { SessionGuard } from './session.guard';
-import { SessionsController } from './sessions.controller';
-import { SessionsService } from './sessions.service';
-import { StateTokenGuard } from './state-token.guard';
+import { RolesGuard } from './sessions/roles.guard';
+import { Session } from './sessions/session.entity';
+import { SessionGuard } from './sessions/session.guard';
+import { SessionsController } from './sessions/sessions.controller';
+import { SessionsService } from './sessions/sessions.service';
+import { SignInController } from './sign-in/sign-in.controller';
+import { SignInService } from './sign-in/sign-in.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Session, OAuthState]), PassportModule, UsersModule, GoogleModule],
-  controllers: [SessionsController, GoogleAuthController],
+  controllers: [SessionsController, SignInController, LinkController, GoogleCallbackController],
   providers: [
     SessionsService,
-    OAuthStatesService,
     OAuthStateStore,
     GoogleStrategy,
-    GoogleAuthorizationService,
     StateTokenGuard,
-    GoogleCallbackGuard,
     LinkCallbackService,
-    GoogleSignInService,
-    GoogleLoginService,
+    SignInService,
     PurgeScheduler,
     { provide: APP_GUARD, useClass: SessionGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
-  exports: [SessionsService, OAuthStatesService],
+  exports: [SessionsService],
 })
 export class AuthModule {}

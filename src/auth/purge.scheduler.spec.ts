@@ -1,9 +1,9 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { OAuthStatesService } from './oauth-states.service';
+import { OAuthStateStore } from './google-oauth/oauth-state.store';
 import { PURGE_INTERVAL_MS, PurgeScheduler } from './purge.scheduler';
-import { SessionsService } from './sessions.service';
+import { SessionsService } from './sessions/sessions.service';
 
 describe('PurgeScheduler', () => {
   let sessionsPurge: jest.Mock<() => Promise<number>>;
@@ -18,7 +18,7 @@ describe('PurgeScheduler', () => {
       providers: [
         PurgeScheduler,
         { provide: SessionsService, useValue: { purgeExpired: sessionsPurge } },
-        { provide: OAuthStatesService, useValue: { purgeExpired: statesPurge } },
+        { provide: OAuthStateStore, useValue: { purgeExpired: statesPurge } },
       ],
     }).compile();
     scheduler = moduleRef.get(PurgeScheduler);

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PeriodicTask } from '../common/periodic-task';
-import { OAuthStatesService } from './oauth-states.service';
-import { SessionsService } from './sessions.service';
+import { OAuthStateStore } from './google-oauth/oauth-state.store';
+import { SessionsService } from './sessions/sessions.service';
 
 export const PURGE_INTERVAL_MS = 5 * 60_000;
 
@@ -19,7 +19,7 @@ export class PurgeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly sessions: SessionsService,
-    private readonly states: OAuthStatesService,
+    private readonly states: OAuthStateStore,
   ) {}
 
   /** What is purged. Add a new expiring table here. */

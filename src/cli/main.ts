@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { SessionsService } from '../auth/sessions.service';
+import { SessionsService } from '../auth/sessions/sessions.service';
 import { CliModule } from './cli.module';
 import { AppConfig, generateEncryptionKey, loadConfig } from '../config/app-config';
 import { ConfigurationError } from '../config/environment';

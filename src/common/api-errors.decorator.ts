@@ -32,6 +32,8 @@ export const ERROR_EXAMPLES: Record<ErrorCode, string> = {
   user_not_found: 'No user with that id',
   google_not_linked: 'No Google account is linked',
   google_reauth_required: 'Google no longer accepts this link: connect the Google account again',
+  google_account_in_use: 'This Google account is linked to another user',
+  no_offline_access: 'Google gave no refresh token, and none is stored for this Google account',
   payload_too_large: 'The request body is too large',
   unsupported_media_type: 'Send the body as application/json',
   rate_limited: 'Too many requests; slow down and retry later',

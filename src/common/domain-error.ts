@@ -15,6 +15,9 @@ export const ERROR_STATUS = {
   user_not_found: HttpStatus.NOT_FOUND,
   google_not_linked: HttpStatus.NOT_FOUND,
   google_reauth_required: HttpStatus.CONFLICT,
+  // Link refusals: today only callback reasons (google_link=error&reason=…), never an HTTP answer.
+  google_account_in_use: HttpStatus.CONFLICT,
+  no_offline_access: HttpStatus.FORBIDDEN,
   payload_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
   unsupported_media_type: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   rate_limited: HttpStatus.TOO_MANY_REQUESTS,
@@ -38,6 +41,16 @@ export class DomainError extends Error {
 
   get status(): number {
     return ERROR_STATUS[this.code];
+  }
+}
+
+/** A refusal by the service's own rules (sign-in, linking): its code is the reason, with that reason's sentence. */
+export abstract class RefusedError<Reason extends ErrorCode> extends DomainError {
+  protected constructor(
+    readonly reason: Reason,
+    messages: Record<Reason, string>,
+  ) {
+    super(reason, messages[reason]);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 
 export type Role = 'user' | 'admin';
 
@@ -12,6 +12,5 @@ export interface Principal {
 }
 
 export type AppRequest = FastifyRequest & { principal?: Principal };
-export type AppReply = FastifyReply;
 
 export const SESSION_COOKIE = 'sid';

@@ -1,5 +1,5 @@
-import { OAuthState } from '../auth/oauth-state.entity';
-import { Session } from '../auth/session.entity';
+import { OAuthState } from '../auth/google-oauth/oauth-state.entity';
+import { Session } from '../auth/sessions/session.entity';
 import { AuditEvent } from '../users/audit-event.entity';
 import { GoogleOAuth2User } from '../users/google-oauth2-user.entity';
 import { GoogleRevocation } from '../users/google-revocation.entity';

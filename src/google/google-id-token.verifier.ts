@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, errors, JWTPayload, jwtVerify } from 'jose';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import { GoogleUnavailableError } from './google-errors';
+import { GoogleUnavailableError, InvalidIdTokenError } from './google-errors';
 
 export interface GoogleIdentity {
   sub: string;
@@ -10,10 +10,6 @@ export interface GoogleIdentity {
   emailVerified: boolean;
   name: string | null;
   hd: string | null;
-}
-
-export class InvalidIdTokenError extends Error {
-  override name = 'InvalidIdTokenError';
 }
 
 const CLOCK_TOLERANCE_SECONDS = 30;

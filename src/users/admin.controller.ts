@@ -18,7 +18,7 @@ const DEFAULT_LIMIT = 50;
 @ApiBearerAuth()
 @ApiCookieAuth()
 @Roles('admin')
-@Controller('api/v1/admin')
+@Controller()
 export class AdminController {
   constructor(
     private readonly profiles: UserProfilesService,
@@ -27,7 +27,7 @@ export class AdminController {
     private readonly audit: AuditService,
   ) {}
 
-  @Get('users')
+  @Get('api/v1/admin/users')
   @ApiOperation({ summary: 'List users with their Google link status, newest first' })
   @ApiOkResponse({ type: UserPage })
   @ApiErrors({ invalid_request: 'linked must be true or false' }, 400, 401, 403)
@@ -35,7 +35,7 @@ export class AdminController {
     return this.profiles.list({ linked: query.linked }, { limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor });
   }
 
-  @Delete('users/:id/google')
+  @Delete('api/v1/admin/users/:id/google')
   @HttpCode(204)
   @ApiOperation({ summary: "Disconnect a user's Google account: revoke the grant at Google and delete the link" })
   @ApiNoContentResponse()
@@ -45,7 +45,7 @@ export class AdminController {
     await this.links.unlink(id, admin.userId);
   }
 
-  @Get('audit-events')
+  @Get('api/v1/admin/audit-events')
   @ApiOperation({ summary: 'Audit events, newest first, optionally for one user' })
   @ApiOkResponse({ type: AuditEventPage })
   @ApiErrors({ invalid_request: 'limit must be a whole number from 1 to 100' }, 400, 401, 403)

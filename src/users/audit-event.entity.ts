@@ -1,14 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export type AuditAction =
-  | 'user.created'
-  | 'session.created'
-  | 'google.linked'
-  | 'google.relinked'
-  | 'google.unlinked'
-  | 'google.reauth_required'
-  | 'google.revocation_failed'
-  | 'google.revoked';
+export type AuditAction = 'user.created' | 'session.created' | 'google.linked' | 'google.relinked' | 'google.unlinked' | 'google.reauth_required';
 
 /** An append-only record of who did what; kept when the user is deleted. */
 @Entity('audit_events')

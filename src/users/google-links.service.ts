@@ -6,6 +6,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { AuditService } from './audit.service';
 import { GoogleOAuth2User } from './google-oauth2-user.entity';
 import { GoogleRevocationsService } from './google-revocations.service';
+import { LinkRefusedError } from './link-refused.error';
 import { User } from './user.entity';
 
 export interface NewLink {
@@ -17,15 +18,6 @@ export interface NewLink {
   refreshToken: string | undefined;
   expiresIn: number;
   scope: string;
-}
-
-export type LinkRefusal = 'google_account_in_use' | 'no_offline_access';
-
-export class LinkRefusedError extends Error {
-  override name = 'LinkRefusedError';
-  constructor(readonly reason: LinkRefusal) {
-    super(reason);
-  }
 }
 
 /** The non-secret columns: what views and lists read, so they never decrypt a token. */

@@ -49,7 +49,10 @@ export class GoogleRevocationsService implements OnApplicationBootstrap, OnModul
     await this.attempt(await this.enqueue(this.revocations.manager, revocation));
   }
 
-  /** Tries one revocation now; on failure it stays queued for the timer. Never throws. */
+  /**
+   * Tries one revocation now: false when Google could not take it (it stays queued for the timer).
+   * A database failure (reading or rescheduling the row) is thrown to the caller.
+   */
   async attempt(id: string): Promise<boolean> {
     const revocation = await this.revocations.findOneBy({ id });
     return revocation ? this.send(revocation) : true;

@@ -10,14 +10,14 @@ import { UserView } from './user.view';
 @ApiTags('users')
 @ApiBearerAuth()
 @ApiCookieAuth()
-@Controller('api/v1/users/me')
+@Controller()
 export class UsersController {
   constructor(
     private readonly profiles: UserProfilesService,
     private readonly links: GoogleLinksService,
   ) {}
 
-  @Get()
+  @Get('api/v1/users/me')
   @ApiOperation({ summary: 'The signed-in user and the status of their Google link' })
   @ApiOkResponse({ type: UserView })
   @ApiErrors(401)
@@ -25,7 +25,7 @@ export class UsersController {
     return this.profiles.view(principal.userId);
   }
 
-  @Delete('google')
+  @Delete('api/v1/users/me/google')
   @HttpCode(204)
   @ApiOperation({ summary: 'Disconnect my Google account: revoke the grant at Google and delete the link' })
   @ApiNoContentResponse()

@@ -1,8 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { SESSION_COOKIE } from '../common/request-context';
-import type { AppRequest } from '../common/request-context';
-import { AppConfig } from '../config/app-config';
+import { SESSION_COOKIE } from '../../common/request-context';
+import type { AppRequest } from '../../common/request-context';
+import { AppConfig } from '../../config/app-config';
+import { sendCallbackAnswer } from './callback-outcome';
 
 /**
  * The callback is a browser navigation: whatever fails (the database, say), it answers with a
@@ -17,11 +18,8 @@ export class CallbackExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<AppRequest>();
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
     this.logger.error({ err: exception }, 'The Google callback failed');
-    const location = request.cookies?.[SESSION_COOKIE]
-      ? `${this.config.frontendUrl}/users/me?google_link=error&reason=google_error`
-      : `${this.config.loginFailedUrl}?google_login=error&reason=google_error`;
-    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(location, 302);
+    const flow = request.cookies?.[SESSION_COOKIE] ? 'link' : 'login';
+    sendCallbackAnswer(host.switchToHttp().getResponse<FastifyReply>(), this.config, { flow, reason: 'google_error' });
   }
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
-import { SESSION_COOKIE } from '../common/request-context';
-import { AppConfig } from '../config/app-config';
+import { SESSION_COOKIE } from '../../common/request-context';
+import { AppConfig } from '../../config/app-config';
 
 export function setSessionCookie(reply: FastifyReply, config: AppConfig, token: string): void {
   reply.setCookie(SESSION_COOKIE, token, {

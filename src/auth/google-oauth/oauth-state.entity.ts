@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { encryptedColumn } from '../crypto/encrypted-column.transformer';
-import { User } from '../users/user.entity';
+import { encryptedColumn } from '../../crypto/encrypted-column.transformer';
+import { User } from '../../users/user.entity';
 
 export type OAuthPurpose = 'login' | 'link';
 

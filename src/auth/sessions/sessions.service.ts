@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, LessThan, Repository } from 'typeorm';
-import { Principal } from '../common/request-context';
-import { AppConfig } from '../config/app-config';
-import { PreparedStatement } from '../database/prepared-statement';
-import { AuditService } from '../users/audit.service';
-import { UsersService } from '../users/users.service';
+import { Principal } from '../../common/request-context';
+import { AppConfig } from '../../config/app-config';
+import { PreparedStatement } from '../../database/prepared-statement';
+import { AuditService } from '../../users/audit.service';
+import { UsersService } from '../../users/users.service';
+import { hashSecretToken, isSecretToken, newSecretToken } from '../secret-token';
 import { Session } from './session.entity';
 
 export interface IssuedSession {
@@ -21,8 +21,6 @@ const RESOLVE = new PreparedStatement<{ session_id: string; id: string; email: s
     WHERE s.token_hash = $1 AND s.expires_at > now()`,
 );
 
-export const hashToken = (token: string) => createHash('sha256').update(token).digest();
-
 /** Opaque session tokens: 256 random bits, only their SHA-256 stored, revocable at once everywhere. */
 @Injectable()
 export class SessionsService {
@@ -34,10 +32,10 @@ export class SessionsService {
   ) {}
 
   async create(userId: string, manager: EntityManager = this.sessions.manager): Promise<IssuedSession> {
-    const token = randomBytes(32).toString('base64url');
+    const token = newSecretToken();
     const expiresIn = this.config.sessionTtlSeconds;
     await manager.insert(Session, {
-      tokenHash: hashToken(token),
+      tokenHash: hashSecretToken(token),
       userId,
       expiresAt: new Date(Date.now() + expiresIn * 1000),
     });
@@ -47,8 +45,8 @@ export class SessionsService {
 
   /** One indexed query per request; a revoked or expired session is gone for every instance at once. */
   async resolve(token: string, via: Principal['via']): Promise<Principal | null> {
-    if (token.length < 20 || token.length > 100) return null;
-    const [row] = await RESOLVE.rows(this.sessions.manager.connection, [hashToken(token)]);
+    if (!isSecretToken(token)) return null;
+    const [row] = await RESOLVE.rows(this.sessions.manager.connection, [hashSecretToken(token)]);
     if (!row) return null;
     return {
       userId: row.id,

@@ -1,23 +1,13 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC } from '../common/decorators';
-import { DomainError } from '../common/domain-error';
-import { AppRequest, Principal, SESSION_COOKIE } from '../common/request-context';
-import { AppConfig } from '../config/app-config';
+import { IS_PUBLIC } from '../../common/decorators';
+import { DomainError } from '../../common/domain-error';
+import type { AppRequest } from '../../common/request-context';
+import { AppConfig } from '../../config/app-config';
+import { sessionCredential } from './session-credential';
 import { SessionsService } from './sessions.service';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Reads the session from `Authorization: Bearer` or the `sid` cookie. */
-export function sessionCredential(request: AppRequest): { token: string; via: Principal['via'] } | null | 'malformed' {
-  const authorization = request.headers.authorization;
-  if (authorization !== undefined) {
-    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization);
-    return match ? { token: match[1], via: 'bearer' } : 'malformed';
-  }
-  const cookie = request.cookies?.[SESSION_COOKIE];
-  return cookie ? { token: cookie, via: 'cookie' } : null;
-}
 
 function requestOrigin(request: AppRequest): string | undefined {
   const origin = request.headers.origin;

@@ -1,17 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { GoogleIdTokenVerifier } from '../google/google-id-token.verifier';
-import { GoogleOAuthClient } from '../google/google-oauth.client';
-import { MetricsService } from '../metrics/metrics.service';
-import { GoogleLinksService, LinkRefusedError } from '../users/google-links.service';
-import { GoogleRevocationsService } from '../users/google-revocations.service';
-import { missingScopes, parseScopes } from '../users/google-scopes';
-import { CallbackResult, GoogleGrant } from './oauth-flow';
-import { ConsumedState } from './oauth-states.service';
+import { AppConfig } from '../../config/app-config';
+import { GoogleIdTokenVerifier } from '../../google/google-id-token.verifier';
+import { GoogleOAuthClient } from '../../google/google-oauth.client';
+import { GoogleLinksService } from '../../users/google-links.service';
+import { GoogleRevocationsService } from '../../users/google-revocations.service';
+import { missingScopes, parseScopes } from '../../users/google-scopes';
+import { LinkRefusedError } from '../../users/link-refused.error';
+import type { ConsumedOutcome, GoogleGrant, LinkAnswer, LinkFailure } from '../google-oauth/callback-outcome';
 
-export type LinkOutcome = 'success' | 'access_denied' | 'invalid_state' | 'missing_scopes' | 'google_account_in_use' | 'no_offline_access' | 'google_error';
-
-/** Completes a link callback: identity, scopes, then the stored link. Always an outcome, never a throw. */
+/** Completes a link callback: identity, scopes, then the stored link. Always an answer, never a throw. */
 @Injectable()
 export class LinkCallbackService {
   private readonly logger = new Logger(LinkCallbackService.name);
@@ -21,23 +18,20 @@ export class LinkCallbackService {
     private readonly revocations: GoogleRevocationsService,
     private readonly idTokens: GoogleIdTokenVerifier,
     private readonly oauth: GoogleOAuthClient,
-    private readonly metrics: MetricsService,
     private readonly config: AppConfig,
   ) {}
 
-  async complete(state: ConsumedState, result: CallbackResult): Promise<LinkOutcome> {
-    const outcome = await this.outcomeOf(state, result);
-    this.metrics.linkOutcome(outcome);
-    return outcome;
+  async complete(outcome: ConsumedOutcome): Promise<LinkAnswer> {
+    return { flow: 'link', reason: await this.reasonOf(outcome) };
   }
 
-  private async outcomeOf(state: ConsumedState, result: CallbackResult): Promise<LinkOutcome> {
-    if (result.kind === 'denied') return 'access_denied';
-    if (result.kind !== 'grant') {
-      if (result.kind === 'failed') this.logger.warn(`Google code exchange failed: ${(result.error as Error)?.message}`);
+  private async reasonOf(outcome: ConsumedOutcome): Promise<'success' | LinkFailure> {
+    if (outcome.kind === 'denied') return 'access_denied';
+    if (outcome.kind === 'google_failed') {
+      this.logger.warn(`Google code exchange failed: ${(outcome.error as Error)?.message}`);
       return 'google_error';
     }
-    const { grant } = result;
+    const { grant, state } = outcome;
     const userId = state.userId!;
     let identity: { sub: string; email: string } | undefined;
     try {

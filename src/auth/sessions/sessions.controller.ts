@@ -1,24 +1,24 @@
 import { Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiErrors } from '../common/api-errors.decorator';
-import { CurrentPrincipal } from '../common/decorators';
-import type { Principal } from '../common/request-context';
-import { AppConfig } from '../config/app-config';
+import { ApiErrors } from '../../common/api-errors.decorator';
+import { CurrentPrincipal } from '../../common/decorators';
+import type { Principal } from '../../common/request-context';
+import { AppConfig } from '../../config/app-config';
 import { clearSessionCookie } from './session-cookie';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('auth')
 @ApiBearerAuth()
 @ApiCookieAuth()
-@Controller('api/v1/auth')
+@Controller()
 export class SessionsController {
   constructor(
     private readonly sessions: SessionsService,
     private readonly config: AppConfig,
   ) {}
 
-  @Post('logout')
+  @Post('api/v1/auth/logout')
   @HttpCode(204)
   @ApiOperation({ summary: 'Sign out: revoke the current session and clear the cookie' })
   @ApiNoContentResponse()
@@ -28,7 +28,7 @@ export class SessionsController {
     clearSessionCookie(reply, this.config);
   }
 
-  @Post('logout-all')
+  @Post('api/v1/auth/logout-all')
   @HttpCode(204)
   @ApiOperation({ summary: 'Sign out everywhere: revoke every session of the current user' })
   @ApiNoContentResponse()

@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ROLES } from '../common/decorators';
-import { DomainError } from '../common/domain-error';
-import { AppRequest, Role } from '../common/request-context';
+import { ROLES } from '../../common/decorators';
+import { DomainError } from '../../common/domain-error';
+import { AppRequest, Role } from '../../common/request-context';
 
 /** Runs after SessionGuard: a route marked @Roles(...) needs one of those roles. */
 @Injectable()

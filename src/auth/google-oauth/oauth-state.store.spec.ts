@@ -1,0 +1,183 @@
+import { jest } from '@jest/globals';
+import { Test } from '@nestjs/testing';
+import { getRepositoryToken } from '@nestjs/typeorm';
+import { AppConfig } from '../../config/app-config';
+import { KeyRing } from '../../crypto/key-ring';
+import { hashSecretToken, newSecretToken } from '../secret-token';
+import { OAuthState } from './oauth-state.entity';
+import { NewState, OAuthStateStore } from './oauth-state.store';
+
+const TTL_SECONDS = 600;
+const BROWSER = newSecretToken();
+const TOKEN = newSecretToken();
+
+/** What DELETE … RETURNING gives back for a state row. */
+const row = (changes: Record<string, unknown> = {}) => ({
+  purpose: 'link',
+  user_id: 'user-1',
+  browser_hash: hashSecretToken(BROWSER),
+  code_verifier: 'v1:sealed-verifier',
+  nonce: 'nonce-1',
+  next_path: null,
+  expires_at: new Date(Date.now() + 60_000),
+  ...changes,
+});
+
+describe('OAuthStateStore', () => {
+  let store: OAuthStateStore;
+  let query: jest.Mock<(sql: string, parameters: unknown[]) => Promise<[unknown[], number]>>;
+  let insert: jest.Mock<(values: Partial<OAuthState>) => Promise<unknown>>;
+  let decrypt: jest.Mock<KeyRing['decrypt']>;
+
+  beforeEach(async () => {
+    query = jest.fn(async () => [[row()], 1] as [unknown[], number]);
+    insert = jest.fn(async () => ({}));
+    decrypt = jest.fn<KeyRing['decrypt']>().mockReturnValue('plain-verifier');
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        OAuthStateStore,
+        { provide: getRepositoryToken(OAuthState), useValue: { query, insert } },
+        { provide: KeyRing, useValue: { decrypt } },
+        { provide: AppConfig, useValue: { stateTtlSeconds: TTL_SECONDS } },
+      ],
+    }).compile();
+    store = moduleRef.get(OAuthStateStore);
+  });
+
+  describe('consume', () => {
+    it.each([
+      ['absent', undefined],
+      ['empty', ''],
+      ['repeated (an array)', [TOKEN, TOKEN]],
+    ])('rejects a state that is %s as missing, without a query', async (_, token) => {
+      const check = await store.consume(token, BROWSER, null);
+
+      expect(check).toEqual({ kind: 'rejected', purpose: null, problem: 'missing' });
+      expect(query).not.toHaveBeenCalled();
+    });
+
+    it('rejects a state we could never have issued as unknown, without a query', async () => {
+      const check = await store.consume('<script>', BROWSER, null);
+
+      expect(check).toEqual({ kind: 'rejected', purpose: null, problem: 'unknown' });
+      expect(query).not.toHaveBeenCalled();
+    });
+
+    it('rejects a state with no row (never issued, or used already) as unknown', async () => {
+      query.mockResolvedValue([[], 0]);
+
+      const check = await store.consume(TOKEN, BROWSER, null);
+
+      expect(check).toEqual({ kind: 'rejected', purpose: null, problem: 'unknown' });
+    });
+
+    it('rejects an expired state, naming its flow', async () => {
+      query.mockResolvedValue([[row({ purpose: 'login', expires_at: new Date(Date.now() - 1) })], 1]);
+
+      const check = await store.consume(TOKEN, BROWSER, null);
+
+      expect(check).toEqual({ kind: 'rejected', purpose: 'login', problem: 'expired' });
+    });
+
+    it.each([
+      ['no binding cookie', undefined],
+      ["another browser's binding cookie", newSecretToken()],
+    ])('rejects a state presented with %s as other_browser', async (_, browserSecret) => {
+      const check = await store.consume(TOKEN, browserSecret, 'user-1');
+
+      expect(check).toEqual({ kind: 'rejected', purpose: 'link', problem: 'other_browser' });
+      expect(decrypt).not.toHaveBeenCalled();
+    });
+
+    it('rejects a link completed under another signed-in user as other_user', async () => {
+      const check = await store.consume(TOKEN, BROWSER, 'mallory');
+
+      expect(check).toEqual({ kind: 'rejected', purpose: 'link', problem: 'other_user' });
+    });
+
+    it('consumes the state with one DELETE … RETURNING by its hash, and hands back its flow with the decrypted verifier', async () => {
+      const check = await store.consume(TOKEN, BROWSER, 'user-1');
+
+      expect(check).toEqual({
+        kind: 'consumed',
+        state: { purpose: 'link', userId: 'user-1', codeVerifier: 'plain-verifier', nonce: 'nonce-1', nextPath: null },
+      });
+      expect(query).toHaveBeenCalledTimes(1);
+      const [sql, parameters] = query.mock.calls[0];
+      expect(sql).toMatch(/^DELETE FROM oauth_states WHERE state_hash = \$1\s+RETURNING/);
+      expect(parameters).toEqual([hashSecretToken(TOKEN)]);
+      expect(decrypt).toHaveBeenCalledWith('v1:sealed-verifier', 'oauth_states.code_verifier');
+    });
+
+    it('accepts a link in its browser with no session (an app using Bearer tokens), and a sign-in under any session', async () => {
+      const link = await store.consume(TOKEN, BROWSER, null);
+      query.mockResolvedValue([[row({ purpose: 'login', user_id: null })], 1]);
+      const signIn = await store.consume(TOKEN, BROWSER, 'someone');
+
+      expect(link.kind).toBe('consumed');
+      expect(signIn.kind).toBe('consumed');
+    });
+  });
+
+  describe('create', () => {
+    it('stores only hashes of the state and of the browser secret, expiring after STATE_TTL_SECONDS', async () => {
+      const state: NewState = { purpose: 'login', userId: null, browserSecret: BROWSER, codeVerifier: 'verifier', nonce: 'nonce-1', nextPath: '/next' };
+      const before = Date.now();
+
+      const token = await store.create(state);
+
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const stored = insert.mock.calls[0][0];
+      expect(stored.stateHash).toEqual(hashSecretToken(token));
+      expect(stored.browserHash).toEqual(hashSecretToken(BROWSER));
+      expect(JSON.stringify(stored)).not.toContain(token);
+      expect(JSON.stringify(stored)).not.toContain(BROWSER);
+      expect(stored.expiresAt!.getTime()).toBeGreaterThanOrEqual(before + TTL_SECONDS * 1000);
+      expect(stored.expiresAt!.getTime()).toBeLessThanOrEqual(Date.now() + TTL_SECONDS * 1000);
+    });
+  });
+
+  describe("as passport-oauth2's state store", () => {
+    it('refuses to verify a request that carries no consumed state', () => {
+      const done = jest.fn();
+
+      store.verify({ query: { code: 'abc' } }, TOKEN, done);
+
+      expect(done).toHaveBeenCalledWith(null, false, { message: 'invalid_state' });
+    });
+
+    it("verifies with the consumed state's PKCE verifier", () => {
+      const done = jest.fn();
+      const consumedState = { purpose: 'link' as const, userId: 'user-1', codeVerifier: 'plain-verifier', nonce: 'n', nextPath: null };
+
+      store.verify({ query: { code: 'abc' }, body: {}, consumedState }, TOKEN, done);
+
+      expect(done).toHaveBeenCalledWith(null, 'plain-verifier');
+    });
+
+    it('passes a failed insert on to passport', async () => {
+      insert.mockRejectedValue(new Error('database unavailable'));
+      const done = jest.fn();
+
+      store.store({}, 'verifier', { purpose: 'login', userId: null, browserSecret: BROWSER, nonce: 'n', nextPath: null }, {}, done);
+      await new Promise(setImmediate);
+
+      expect(done).toHaveBeenCalledWith(expect.objectContaining({ message: 'database unavailable' }));
+    });
+
+    it("creates the state with passport's PKCE verifier and hands passport the token", async () => {
+      const done = jest.fn();
+
+      store.store({}, 'passport-verifier', { purpose: 'login', userId: null, browserSecret: BROWSER, nonce: 'n', nextPath: null }, {}, done);
+      await new Promise(setImmediate);
+
+      expect(insert.mock.calls[0][0].codeVerifier).toBe('passport-verifier');
+      expect(done).toHaveBeenCalledWith(null, expect.stringMatching(/^[A-Za-z0-9_-]{43}$/));
+    });
+
+    it('declares the arities passport-oauth2 dispatches on: store with the verifier (5), verify without meta (3)', () => {
+      expect(store.store.length).toBe(5);
+      expect(store.verify.length).toBe(3);
+    });
+  });
+});

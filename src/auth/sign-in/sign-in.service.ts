@@ -1,0 +1,92 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DomainError, ErrorCode } from '../../common/domain-error';
+import { AppConfig } from '../../config/app-config';
+import { googleDomainError, InvalidIdTokenError } from '../../google/google-errors';
+import { GoogleIdentity, GoogleIdTokenVerifier } from '../../google/google-id-token.verifier';
+import { MetricsService } from '../../metrics/metrics.service';
+import { User } from '../../users/user.entity';
+import { UsersService } from '../../users/users.service';
+import type { ConsumedOutcome, SignInAnswer, SignInFailure } from '../google-oauth/callback-outcome';
+import { IssuedSession, SessionsService } from '../sessions/sessions.service';
+import { SignInRefusedError } from './sign-in-refused.error';
+
+/** The refusals a sign-in callback names as its reason; any other failure is google_error. */
+const REFUSALS = new Set<ErrorCode>(['domain_not_allowed', 'signup_disabled', 'email_not_verified', 'invalid_id_token']);
+
+/**
+ * Sign-in with Google, from a browser (the callback) or a native client (the ID-token exchange).
+ * A verified identity signs in as the user with that Google `sub`; else the user with that verified
+ * email (recording the `sub`); else, when allowed, a new user. Success is a new session.
+ */
+@Injectable()
+export class SignInService {
+  private readonly logger = new Logger(SignInService.name);
+
+  constructor(
+    private readonly idTokens: GoogleIdTokenVerifier,
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** The browser flow's end: always an answer, never a throw. */
+  async completeCallback(outcome: ConsumedOutcome): Promise<SignInAnswer> {
+    if (outcome.kind === 'denied') return { flow: 'login', reason: 'access_denied' };
+    if (outcome.kind === 'google_failed') return { flow: 'login', reason: 'google_error' };
+    const { grant, state } = outcome;
+    try {
+      if (!grant.idToken) throw new InvalidIdTokenError('no ID token in the token response');
+      const identity = await this.idTokens.verify(grant.idToken, { nonce: state.nonce });
+      const session = await this.sessions.create((await this.userFor(identity)).id);
+      return { flow: 'login', reason: 'success', session, nextPath: state.nextPath };
+    } catch (error) {
+      return { flow: 'login', reason: this.failureOf(error) };
+    }
+  }
+
+  /** POST /api/v1/auth/google/token: the same identity checks, any configured audience. */
+  async exchangeIdToken(idToken: string): Promise<IssuedSession> {
+    try {
+      const identity = await this.idTokens.verify(idToken, { audiences: this.config.google.audiences });
+      const session = await this.sessions.create((await this.userFor(identity)).id);
+      this.metrics.loginOutcome('success');
+      return session;
+    } catch (error) {
+      this.metrics.loginOutcome(this.failureOf(error));
+      throw googleDomainError(error) ?? error;
+    }
+  }
+
+  private async userFor(identity: GoogleIdentity): Promise<User> {
+    if (!identity.emailVerified) throw new SignInRefusedError('email_not_verified');
+    if (!this.domainAllowed(identity)) throw new SignInRefusedError('domain_not_allowed');
+    const bySub = await this.users.findByGoogleSub(identity.sub);
+    if (bySub) return bySub;
+    const byEmail = await this.users.findByEmail(identity.email);
+    if (byEmail) {
+      await this.users.setGoogleSub(byEmail.id, identity.sub);
+      return { ...byEmail, googleSub: identity.sub };
+    }
+    if (!this.config.google.autoCreateUsers) throw new SignInRefusedError('signup_disabled');
+    const { user } = await this.users.createOrPromote({ email: identity.email, name: identity.name, googleSub: identity.sub });
+    return user;
+  }
+
+  /** Exact matches only: `gmail.com` does not admit `mail.com` or `evilgmail.com`. */
+  private domainAllowed(identity: GoogleIdentity): boolean {
+    const allowed = this.config.google.allowedDomains;
+    if (allowed.length === 0) return true;
+    const domain = identity.email.slice(identity.email.lastIndexOf('@') + 1).toLowerCase();
+    if (!allowed.includes(domain)) return false;
+    return identity.hd === null || allowed.includes(identity.hd.toLowerCase());
+  }
+
+  /** A refusal names itself; Google's failures are google_error; anything else is unexpected, and logged. */
+  private failureOf(error: unknown): SignInFailure {
+    const known = error instanceof DomainError ? error : googleDomainError(error);
+    if (known && REFUSALS.has(known.code)) return known.code as SignInFailure;
+    if (!known) this.logger.error({ err: error }, 'Sign-in failed unexpectedly');
+    return 'google_error';
+  }
+}
