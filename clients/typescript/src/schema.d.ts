@@ -120,26 +120,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/google/link": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Start connecting a Google account (offline Calendar access)
-         * @description Returns the Google consent URL; the web app navigates the browser there. Also sets a short-lived HttpOnly cookie binding the flow to this browser.
-         */
-        get: operations["GoogleAuthController_startLink"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/auth/google": {
         parameters: {
             query?: never;
@@ -151,7 +131,44 @@ export interface paths {
          * Sign in with Google (browser-only: a link or a navigation, not a fetch)
          * @description `next`, a relative path, is where the browser lands after signing in. Try it in a browser tab: [/api/v1/auth/google?next=/users/me](/api/v1/auth/google?next=/users/me).
          */
-        get: operations["GoogleAuthController_startSignIn"];
+        get: operations["SignInController_startSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/google/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a Google ID token (native clients) for a session token */
+        post: operations["SignInController_exchange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/google/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start connecting a Google account (offline Calendar access)
+         * @description Returns the Google consent URL; the web app navigates the browser there. Also sets a short-lived HttpOnly cookie binding the flow to this browser.
+         */
+        get: operations["LinkController_startLink"];
         put?: never;
         post?: never;
         delete?: never;
@@ -171,26 +188,9 @@ export interface paths {
          * Google's redirect URI for both sign-in and linking (browser-only: Google sends the browser here)
          * @description Always answers 302 to the users/me page (or LOGIN_FAILED_URL) with `google_link` or `google_login` and a reason code.
          */
-        get: operations["GoogleAuthController_callback"];
+        get: operations["GoogleCallbackController_callback"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/google/token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Exchange a Google ID token (native clients) for a session token */
-        post: operations["GoogleAuthController_exchange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -276,7 +276,7 @@ export interface components {
              * @description A machine code: what the route documents for this status
              * @enum {string}
              */
-            code: "invalid_request" | "unauthenticated" | "invalid_id_token" | "forbidden" | "csrf_rejected" | "domain_not_allowed" | "signup_disabled" | "email_not_verified" | "missing_scopes" | "not_found" | "user_not_found" | "google_not_linked" | "google_reauth_required" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "encryption_key_missing" | "google_unavailable" | "service_unavailable";
+            code: "invalid_request" | "unauthenticated" | "invalid_id_token" | "forbidden" | "csrf_rejected" | "domain_not_allowed" | "signup_disabled" | "email_not_verified" | "missing_scopes" | "not_found" | "user_not_found" | "google_not_linked" | "google_reauth_required" | "google_account_in_use" | "no_offline_access" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "encryption_key_missing" | "google_unavailable" | "service_unavailable";
             /** @description A sentence for people (it may change; match on `code`) */
             message: string;
         };
@@ -296,10 +296,6 @@ export interface components {
             items: components["schemas"]["AuditEventView"][];
             nextCursor: string | null;
         };
-        AuthorizationUrlResponse: {
-            /** @description Google consent URL: navigate the browser there */
-            url: string;
-        };
         TokenExchangeRequest: {
             /** @description A Google ID token obtained by a native (Android, iOS) or web client */
             idToken: string;
@@ -310,6 +306,10 @@ export interface components {
             tokenType: string;
             /** @description Seconds until the session expires */
             expiresIn: number;
+        };
+        AuthorizationUrlResponse: {
+            /** @description Google consent URL: navigate the browser there */
+            url: string;
         };
         OutOfOfficeEventView: {
             id: string;
@@ -336,9 +336,9 @@ export type ErrorResponse = components['schemas']['ErrorResponse'];
 export type UserPage = components['schemas']['UserPage'];
 export type AuditEventView = components['schemas']['AuditEventView'];
 export type AuditEventPage = components['schemas']['AuditEventPage'];
-export type AuthorizationUrlResponse = components['schemas']['AuthorizationUrlResponse'];
 export type TokenExchangeRequest = components['schemas']['TokenExchangeRequest'];
 export type SessionTokenResponse = components['schemas']['SessionTokenResponse'];
+export type AuthorizationUrlResponse = components['schemas']['AuthorizationUrlResponse'];
 export type OutOfOfficeEventView = components['schemas']['OutOfOfficeEventView'];
 export type OutOfOfficeResponse = components['schemas']['OutOfOfficeResponse'];
 export type $defs = Record<string, never>;
@@ -662,44 +662,7 @@ export interface operations {
             };
         };
     };
-    GoogleAuthController_startLink: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuthorizationUrlResponse"];
-                };
-            };
-            /** @description code: unauthenticated */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description code: rate_limited */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    GoogleAuthController_startSignIn: {
+    SignInController_startSignIn: {
         parameters: {
             query?: {
                 next?: unknown;
@@ -730,36 +693,7 @@ export interface operations {
             };
         };
     };
-    GoogleAuthController_callback: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Found, whatever happened: the browser goes back to the web app with the outcome */
-            302: {
-                headers: {
-                    /** @description A link: `${FRONTEND_URL}/users/me?google_link=success` or `/users/me?google_link=error&reason=CODE`. A sign-in: `${FRONTEND_URL}${next}`, or `${LOGIN_FAILED_URL}?google_login=error&reason=CODE` */
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description code: rate_limited */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    GoogleAuthController_exchange: {
+    SignInController_exchange: {
         parameters: {
             query?: never;
             header?: never;
@@ -818,6 +752,72 @@ export interface operations {
             };
             /** @description code: google_unavailable */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    LinkController_startLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationUrlResponse"];
+                };
+            };
+            /** @description code: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description code: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    GoogleCallbackController_callback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found, whatever happened: the browser goes back to the web app with the outcome */
+            302: {
+                headers: {
+                    /** @description A link: `${FRONTEND_URL}/users/me?google_link=success` or `/users/me?google_link=error&reason=CODE`. A sign-in: `${FRONTEND_URL}${next}`, or `${LOGIN_FAILED_URL}?google_login=error&reason=CODE` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description code: rate_limited */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
