@@ -9,16 +9,16 @@ export interface CheckResult {
   detail: string;
 }
 
-/** Every `table.column` sealed by the encrypted-column transformer, read from the entities themselves. */
-export function encryptedColumns(): Array<{ table: string; column: string; context: string }> {
+/** Every `table.column` sealed by the encrypted-column transformer, and its owner column, read from the entities themselves. */
+export function encryptedColumns(): Array<{ table: string; column: string; context: string; ownerColumn: string }> {
   const entities = new Set<unknown>(ENTITIES);
   return getMetadataArgsStorage()
     .columns.filter((column) => entities.has(column.target))
     .flatMap((column) => {
-      const context = (column.options.transformer as { encryptionContext?: string } | undefined)?.encryptionContext;
-      if (!context) return [];
-      const [table, name] = context.split('.');
-      return [{ table, column: name, context }];
+      const transformer = column.options.transformer as { encryptionContext?: string; ownerColumn?: string } | undefined;
+      if (!transformer?.encryptionContext || !transformer.ownerColumn) return [];
+      const [table, name] = transformer.encryptionContext.split('.');
+      return [{ table, column: name, context: transformer.encryptionContext, ownerColumn: transformer.ownerColumn }];
     });
 }
 
@@ -35,13 +35,15 @@ export async function invariantChecks(database: TestDatabase, keyRing: KeyRing):
   const results: CheckResult[] = [
     { name: 'every link has a google.linked / google.relinked audit event', ok: unaudited === 0, detail: `${unaudited} link(s) without one` },
   ];
-  for (const { table, column, context } of encryptedColumns()) {
-    const rows = await database.query<{ value: string }>(`SELECT "${column}" AS value FROM "${table}" WHERE "${column}" IS NOT NULL`);
+  for (const { table, column, context, ownerColumn } of encryptedColumns()) {
+    const rows = await database.query<{ value: string; owner: string }>(
+      `SELECT "${column}" AS value, "${ownerColumn}"::text AS owner FROM "${table}" WHERE "${column}" IS NOT NULL`,
+    );
     let sealed = 0;
-    for (const { value } of rows) {
+    for (const { value, owner } of rows) {
       try {
-        if (value.startsWith('v1:')) {
-          keyRing.decrypt(value, context);
+        if (value.startsWith('v2:')) {
+          keyRing.open(value, { column: context, owner });
           sealed += 1;
         }
       } catch {
@@ -49,7 +51,7 @@ export async function invariantChecks(database: TestDatabase, keyRing: KeyRing):
       }
     }
     results.push({
-      name: `${context}: every value a v1:<keyId>: envelope that decrypts`,
+      name: `${context}: every value a v2:<keyId>: envelope that opens in its row`,
       ok: sealed === rows.length,
       detail: `${sealed}/${rows.length} sealed`,
     });

@@ -152,7 +152,7 @@ export class SoakPerson {
 
   private async storedRefreshToken(): Promise<string | undefined> {
     const [row] = await this.world.database.query<{ refresh_token: string }>('SELECT refresh_token FROM google_oauth2_users WHERE user_id = $1', [this.userId]);
-    return row && this.world.keyRing.decrypt(row.refresh_token, 'google_oauth2_users.refresh_token');
+    return row && this.world.keyRing.open(row.refresh_token, { column: 'google_oauth2_users.refresh_token', owner: this.userId });
   }
 
   /** Plays the person at Google's consent screen; undefined when Google showed an error page. */

@@ -45,7 +45,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, options:
   if (config.corsOrigins.length > 0) {
     app.enableCors({ origin: config.corsOrigins, credentials: true, methods: ['GET', 'HEAD', 'POST', 'DELETE'], maxAge: 600 });
   }
-  setupSwagger(app, config);
+  if (config.apiDocs) setupSwagger(app, config);
   return app;
 }
 

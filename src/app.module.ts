@@ -8,6 +8,7 @@ import { loggerParams } from './common/logging';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CryptoModule } from './crypto/crypto.module';
+import { EnvelopeUpgradeBootstrap } from './crypto/envelope-upgrade.bootstrap';
 import { dataSourceOptions } from './database/data-source.options';
 import { EmulatorModule } from './emulator/emulator.module';
 import { HealthModule } from './health/health.module';
@@ -38,6 +39,8 @@ export class AppModule {
         // The users/me page, when the front end is this service (FRONTEND_URL's origin is PUBLIC_URL's).
         ...(config.servesFrontend ? [WebModule] : []),
       ],
+      // The service (not the CLI, whose keys:rotate does it itself) upgrades v1 envelopes as it starts.
+      providers: [EnvelopeUpgradeBootstrap],
     };
   }
 }

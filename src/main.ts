@@ -49,9 +49,8 @@ async function bootstrap(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: '0.0.0.0' });
-  new Logger('Bootstrap').log(
-    `google-link listening on ${config.publicUrl} (users/me page: ${config.frontendUrl}/users/me, API docs: ${config.publicUrl}/api/docs)`,
-  );
+  const docs = config.apiDocs ? `, API docs: ${config.publicUrl}/api/docs` : '';
+  new Logger('Bootstrap').log(`google-link listening on ${config.publicUrl} (users/me page: ${config.frontendUrl}/users/me${docs})`);
 }
 
 void bootstrap().catch((error: unknown) => {

@@ -4,7 +4,6 @@ import { AuthModule } from '../auth/auth.module';
 import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { CryptoModule } from '../crypto/crypto.module';
-import { KeyRotationService } from '../crypto/key-rotation.service';
 import { dataSourceOptions } from '../database/data-source.options';
 import { MetricsModule } from '../metrics/metrics.module';
 import { UsersModule } from '../users/users.module';
@@ -23,7 +22,6 @@ export class CliModule {
         UsersModule,
         AuthModule,
       ],
-      providers: [KeyRotationService],
     };
   }
 }

@@ -8,6 +8,7 @@ import { AppConfig, generateEncryptionKey, loadConfig } from '../config/app-conf
 import { ConfigurationError } from '../config/environment';
 import { KeyRing } from '../crypto/key-ring';
 import { KeyRotationService } from '../crypto/key-rotation.service';
+import { SKIP_REASONS } from '../crypto/reseal';
 import { EmbeddedDatabase } from '../database/embedded-postgres';
 import { UsersService } from '../users/users.service';
 import { MIGRATION_COMMANDS, withDataSource } from './migration.commands';
@@ -32,14 +33,16 @@ const requireEmail = (options: Record<string, unknown>): string => {
 
 const COMMANDS: Record<string, Command> = {
   'keys:rotate': async (context) => {
-    const rotation = context.get(KeyRotationService);
-    const report = await rotation.rotate();
-    for (const { table, column, keyId, count } of report.unreadable) {
-      console.error(`${count} value(s) in ${table}.${column} are sealed with key id "${keyId}", which ENCRYPTION_KEYS does not have`);
+    const report = await context.get(KeyRotationService).rotate();
+    // Where each undecryptable value is and its key id: never the value.
+    for (const { table, column, id, keyId, reason } of report.skipped) {
+      console.error(`Skipped ${table}.${column} row ${id} (key id ${keyId ? `"${keyId}"` : 'unknown'}): ${SKIP_REASONS[reason]}`);
     }
-    if (report.skipped) console.log(`${report.skipped} value(s) changed while rotating and were left alone; run keys:rotate again to finish`);
+    if (report.skipped.length) console.error(`${report.skipped.length} value(s) could not be decrypted and were left as they are`);
+    if (report.changedMeanwhile) console.log(`${report.changedMeanwhile} value(s) changed while rotating and were left alone; run keys:rotate again to finish`);
+    if (report.upgraded) console.log(`Upgraded ${report.upgraded} v1 value(s) to v2, bound to their row`);
     console.log(`Re-encrypted ${report.reencrypted} value(s) with key ${context.get(KeyRing).primaryKeyId}`);
-    if (report.unreadable.length) process.exitCode = 1;
+    if (report.skipped.length) process.exitCode = 1;
   },
   'users:create': async (context, options) => {
     const { user, created } = await context.get(UsersService).createOrPromote({ email: requireEmail(options), admin: options.admin === true });

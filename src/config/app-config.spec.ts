@@ -86,4 +86,49 @@ describe('loadConfig', () => {
     expect(config.secureCookies).toBe(true);
     expect(config.trustedOrigins).toEqual(['https://link.example.com', 'https://app.example.com']);
   });
+
+  describe('local mode fails closed, internals hidden in production (issue 12)', () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x', GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 's', ENCRYPTION_KEYS: KEY };
+
+    it('refuses the emulator over a real DATABASE_URL, naming GOOGLE_CLIENT_ID, in one line', () => {
+      const start = () => loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: 'postgres://db/x', ENCRYPTION_KEYS: KEY });
+
+      expect(start).toThrow(/GOOGLE_CLIENT_ID/);
+      expect(start).toThrow(/^[^\n]+$/);
+    });
+
+    it('allows it with GOOGLE_EMULATOR=true (tests), and always on the embedded database', () => {
+      const tests = loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: 'postgres://db/x', GOOGLE_EMULATOR: 'true' });
+      const embedded = loadConfig({ DATA_DIR: dataDir() });
+
+      expect(tests.google.emulator).toBe(true);
+      expect(embedded.google.emulator).toBe(true);
+    });
+
+    it('never allows the emulator in production, GOOGLE_EMULATOR or not', () => {
+      expect(() => loadConfig({ ...production, DATA_DIR: dataDir(), GOOGLE_CLIENT_ID: '', GOOGLE_CLIENT_SECRET: '', GOOGLE_EMULATOR: 'true' })).toThrow(
+        /GOOGLE_CLIENT_ID/,
+      );
+    });
+
+    it.each([
+      [{ GOOGLE_EMULATOR: 'yes' }, /GOOGLE_EMULATOR/],
+      [{ API_DOCS: 'sometimes' }, /API_DOCS/],
+      [{ METRICS_TOKEN: 'two words' }, /METRICS_TOKEN/],
+    ])('refuses %j naming the variable', (env, name) => {
+      expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(name);
+    });
+
+    it('serves the API docs by default, but not in production unless API_DOCS=true', () => {
+      expect(loadConfig({ DATA_DIR: dataDir() }).apiDocs).toBe(true);
+      expect(loadConfig({ DATA_DIR: dataDir(), API_DOCS: 'false' }).apiDocs).toBe(false);
+      expect(loadConfig({ ...production, DATA_DIR: dataDir() }).apiDocs).toBe(false);
+      expect(loadConfig({ ...production, DATA_DIR: dataDir(), API_DOCS: 'true' }).apiDocs).toBe(true);
+    });
+
+    it('keeps METRICS_TOKEN as given', () => {
+      expect(loadConfig({ DATA_DIR: dataDir() }).metricsToken).toBeUndefined();
+      expect(loadConfig({ ...production, DATA_DIR: dataDir(), METRICS_TOKEN: 'scrape-me-0123456789' }).metricsToken).toBe('scrape-me-0123456789');
+    });
+  });
 });

@@ -60,6 +60,10 @@ export class AppConfig {
   readonly revocationRetrySeconds: number;
   readonly logFormat: 'json' | 'pretty';
   readonly logLevel: string;
+  /** When set, /metrics needs it as a Bearer token; unset in production, /metrics is not served. */
+  readonly metricsToken: string | undefined;
+  /** Serve Swagger UI and the OpenAPI document. */
+  readonly apiDocs: boolean;
   /** The built-in Google emulator; undefined unless google.emulator. */
   readonly emulator: EmulatorConfig | undefined;
 
@@ -137,6 +141,12 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
   if (!env.DATABASE_URL) refuseInProduction(env, 'the embedded PostgreSQL', 'DATABASE_URL');
   if (!env.GOOGLE_CLIENT_ID) refuseInProduction(env, 'the Google emulator', 'GOOGLE_CLIENT_ID');
   if (!env.ENCRYPTION_KEYS) refuseInProduction(env, 'a generated key', 'ENCRYPTION_KEYS');
+  // The emulator signs in whoever types an email: never over a real user table unless asked to.
+  if (!env.GOOGLE_CLIENT_ID && env.DATABASE_URL && !env.GOOGLE_EMULATOR) {
+    throw new ConfigurationError(
+      'Invalid configuration: GOOGLE_CLIENT_ID is required with DATABASE_URL (the built-in Google emulator signs in anyone; set GOOGLE_EMULATOR=true to use it with a real database, as tests do)',
+    );
+  }
 
   const emulator = !env.GOOGLE_CLIENT_ID;
   const local = emulator || !env.ENCRYPTION_KEYS ? localSecrets(dataDir) : undefined;
@@ -192,6 +202,8 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     revocationRetrySeconds: env.REVOCATION_RETRY_SECONDS ?? 30,
     logFormat: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'warn' : 'info'),
+    metricsToken: env.METRICS_TOKEN,
+    apiDocs: env.API_DOCS ?? !production,
     emulator: emulatorConfig,
   });
 }

@@ -190,6 +190,22 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
+  // Local mode and the service's internals (issue 12).
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  GOOGLE_EMULATOR?: boolean;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^\S+$/, { message: 'must be a token without spaces' })
+  METRICS_TOKEN?: string;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  API_DOCS?: boolean;
+
   // The built-in Google emulator (local mode); see emulator-config.ts.
 
   @IsOptional()

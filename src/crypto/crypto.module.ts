@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { installKeyRing } from './encrypted-column.transformer';
 import { KeyRing } from './key-ring';
+import { KeyRotationService } from './key-rotation.service';
 
 @Global()
 @Module({
@@ -15,7 +16,8 @@ import { KeyRing } from './key-ring';
         return keyRing;
       },
     },
+    KeyRotationService,
   ],
-  exports: [KeyRing],
+  exports: [KeyRing, KeyRotationService],
 })
 export class CryptoModule {}

@@ -1,5 +1,6 @@
 import { ValueTransformer } from 'typeorm';
 import { KeyRing } from './key-ring';
+import { SealedSecret } from './sealed-secret';
 
 /**
  * TypeORM builds column transformers when entity classes load, before Nest's container exists,
@@ -19,13 +20,23 @@ function keyRing(): KeyRing {
 export interface EncryptedColumnTransformer extends ValueTransformer {
   /** The `table.column` bound into every value; key rotation finds encrypted columns by it. */
   readonly encryptionContext: string;
+  /** The column of the same row whose value (as text) is the owner key bound into every value. */
+  readonly ownerColumn: string;
 }
 
-/** A transformer sealing a text column; `context` (table.column) is bound into every value. */
-export function encryptedColumn(context: string): EncryptedColumnTransformer {
+/**
+ * A text column holding SealedSecret values: sealed on write for `table.column` and the row's owner
+ * (`boundTo`: the column whose value identifies the row, e.g. `user_id`), returned sealed on read.
+ */
+export function encryptedColumn(context: string, options: { boundTo: string }): EncryptedColumnTransformer {
   return {
     encryptionContext: context,
-    to: (value: string | null | undefined) => (value == null ? value : keyRing().encrypt(value, context)),
-    from: (value: string | null) => (value == null ? value : keyRing().decrypt(value, context)),
+    ownerColumn: options.boundTo,
+    to: (value: unknown) => {
+      if (value === null || value === undefined) return value;
+      if (!(value instanceof SealedSecret)) throw new TypeError(`${context} stores SealedSecret values only (never a plain value, never a query filter)`);
+      return value.sealIn(context, keyRing());
+    },
+    from: (value: string | null) => (value === null ? value : SealedSecret.stored(value, context, keyRing())),
   };
 }

@@ -1,6 +1,6 @@
-import { CipherKey, decrypt, encrypt, envelopeKeyId } from './token-cipher';
+import { Binding, CipherKey, CURRENT_VERSION, open, openLegacy, parseEnvelope, seal } from './token-cipher';
 
-/** The configured keys: the first encrypts, every one decrypts. */
+/** The configured keys: the first seals, every one opens. */
 export class KeyRing {
   private readonly byId: Map<string, Buffer>;
 
@@ -13,16 +13,22 @@ export class KeyRing {
     return this.keys[0].id;
   }
 
-  encrypt(plaintext: string, context: string): string {
-    return encrypt(plaintext, this.keys[0], context);
+  seal(plaintext: string, binding: Binding): string {
+    return seal(plaintext, this.keys[0], binding);
   }
 
-  decrypt(envelope: string, context: string): string {
-    return decrypt(envelope, (id) => this.byId.get(id), context);
+  open(envelope: string, binding: Binding): string {
+    return open(envelope, (id) => this.byId.get(id), binding);
   }
 
-  /** True when the value was sealed with a key other than the primary one. */
+  /** A v1 value of `column`, for the upgrade to v2 only. */
+  openLegacy(envelope: string, column: string): string {
+    return openLegacy(envelope, (id) => this.byId.get(id), column);
+  }
+
+  /** True unless the value is a current envelope under the primary key. */
   needsRotation(envelope: string): boolean {
-    return envelopeKeyId(envelope) !== this.primaryKeyId;
+    const parsed = parseEnvelope(envelope);
+    return parsed?.version !== CURRENT_VERSION || parsed.keyId !== this.primaryKeyId;
   }
 }

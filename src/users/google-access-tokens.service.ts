@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsSelect, Repository } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
+import { SealedSecret } from '../crypto/sealed-secret';
 import { GoogleRejectedError, GoogleUnavailableError } from '../google/google-errors';
 import { GoogleOAuthClient } from '../google/google-oauth.client';
 import { MetricsService } from '../metrics/metrics.service';
@@ -46,10 +47,12 @@ export class GoogleAccessTokensService {
     // The hot path reads (and decrypts) only the access token; the refresh token stays sealed.
     const link = await this.links.findOne({ where: { userId }, select: USABLE_COLUMNS });
     this.checkUsable(link);
-    if (!options.force && !this.expiring(link)) return link.accessToken;
+    if (!options.force && !this.expiring(link)) return link.accessToken.open(link.userId);
     const pending = this.inFlight.get(userId);
     if (pending) return pending;
-    const refresh = this.refresh(userId, options.force ? (options.staleToken ?? link.accessToken) : undefined).finally(() => this.inFlight.delete(userId));
+    const refresh = this.refresh(userId, options.force ? (options.staleToken ?? link.accessToken.open(link.userId)) : undefined).finally(() =>
+      this.inFlight.delete(userId),
+    );
     this.inFlight.set(userId, refresh);
     return refresh;
   }
@@ -71,8 +74,8 @@ export class GoogleAccessTokensService {
       const link = await manager.findOne(GoogleOAuth2User, { where: { userId }, lock: { mode: 'pessimistic_write' } });
       this.checkUsable(link);
       // Another request (maybe on another instance) refreshed while we waited for the lock.
-      const refreshedMeanwhile = staleToken ? link.accessToken !== staleToken : !this.expiring(link);
-      if (refreshedMeanwhile) return { token: link.accessToken };
+      const refreshedMeanwhile = staleToken ? link.accessToken.open(link.userId) !== staleToken : !this.expiring(link);
+      if (refreshedMeanwhile) return { token: link.accessToken.open(link.userId) };
       return this.refreshLocked(manager, link);
     });
     if ('reauth' in outcome) throw new DomainError('google_reauth_required', 'Google no longer accepts this link: connect the Google account again');
@@ -81,9 +84,12 @@ export class GoogleAccessTokensService {
 
   private async refreshLocked(manager: EntityManager, link: GoogleOAuth2User): Promise<{ token: string } | { reauth: true }> {
     try {
-      const tokens = await this.oauth.refresh(link.refreshToken);
-      const changes: Partial<GoogleOAuth2User> = { accessToken: tokens.access_token, accessTokenExpiresAt: new Date(Date.now() + tokens.expires_in * 1000) };
-      if (tokens.refresh_token) changes.refreshToken = tokens.refresh_token;
+      const tokens = await this.oauth.refresh(link.refreshToken.open(link.userId));
+      const changes: Partial<GoogleOAuth2User> = {
+        accessToken: SealedSecret.for(link.userId, tokens.access_token),
+        accessTokenExpiresAt: new Date(Date.now() + tokens.expires_in * 1000),
+      };
+      if (tokens.refresh_token) changes.refreshToken = SealedSecret.for(link.userId, tokens.refresh_token);
       if (tokens.scope) changes.oauthScope = tokens.scope;
       // An UPDATE of what changed (sealed by the column transformers): save() would first reload the locked row.
       await manager.update(GoogleOAuth2User, { id: link.id }, changes);

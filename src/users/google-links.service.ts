@@ -1,7 +1,9 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsSelect, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../common/domain-error';
+import { SealedSecret } from '../crypto/sealed-secret';
+import { UndecryptableError } from '../crypto/token-cipher';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditService } from './audit.service';
 import { GoogleOAuth2User } from './google-oauth2-user.entity';
@@ -35,6 +37,8 @@ const isUniqueViolation = (error: unknown) => error instanceof QueryFailedError 
 /** Stores, replaces and removes Google links; every change is one transaction with its audit event. */
 @Injectable()
 export class GoogleLinksService implements OnModuleInit {
+  private readonly logger = new Logger(GoogleLinksService.name);
+
   constructor(
     @InjectRepository(GoogleOAuth2User) private readonly links: Repository<GoogleOAuth2User>,
     private readonly audit: AuditService,
@@ -66,21 +70,22 @@ export class GoogleLinksService implements OnModuleInit {
       const outcome = await this.links.manager.transaction(async (manager) => {
         // Serialises link changes per user: the user row is the lock.
         const user = await manager.createQueryBuilder(User, 'user').setLock('pessimistic_write').where('user.id = :id', { id: link.userId }).getOneOrFail();
-        // One read for both: the account's holder, if any, and this user's previous link (no tokens).
+        // One read for both: the account's holder, if any, and this user's previous link (tokens stay sealed).
         const existing = await manager.find(GoogleOAuth2User, {
           where: [{ googleUserId: link.googleUserId }, { userId: link.userId }],
-          select: { id: true, userId: true, googleUserId: true },
+          select: { id: true, userId: true, googleUserId: true, refreshToken: true },
         });
         if (existing.some((row) => row.googleUserId === link.googleUserId && row.userId !== link.userId)) throw new LinkRefusedError('google_account_in_use');
         const previous = existing.find((row) => row.userId === link.userId);
         const sameAccount = previous?.googleUserId === link.googleUserId;
-        // The previous refresh token is read (and decrypted) only to be kept or revoked.
-        const previousRefreshToken = previous && !(sameAccount && link.refreshToken) ? await this.refreshTokenOf(manager, previous.id) : undefined;
+        // The previous refresh token is read (and decrypted) only to be kept or revoked; one that
+        // cannot be decrypted can be neither (the same account without a new one: no_offline_access).
+        const previousRefreshToken = previous && !(sameAccount && link.refreshToken) ? this.readable(previous) : undefined;
         const refreshToken = link.refreshToken ?? (sameAccount ? previousRefreshToken : undefined);
         if (!refreshToken) throw new LinkRefusedError('no_offline_access');
         if (previous) {
-          if (!sameAccount)
-            revocationId = await this.revocations.enqueue(manager, { token: previousRefreshToken!, googleUserId: previous.googleUserId, userId: link.userId });
+          if (!sameAccount && previousRefreshToken !== undefined)
+            revocationId = await this.revocations.enqueue(manager, { token: previousRefreshToken, googleUserId: previous.googleUserId, userId: link.userId });
           await manager.delete(GoogleOAuth2User, { id: previous.id });
         }
         await manager.insert(GoogleOAuth2User, {
@@ -88,8 +93,8 @@ export class GoogleLinksService implements OnModuleInit {
           userCreatedAt: user.createdAt,
           googleUserId: link.googleUserId,
           email: link.email.toLowerCase(),
-          accessToken: link.accessToken,
-          refreshToken,
+          accessToken: SealedSecret.for(link.userId, link.accessToken),
+          refreshToken: SealedSecret.for(link.userId, refreshToken),
           accessTokenExpiresAt: new Date(Date.now() + link.expiresIn * 1000),
           oauthScope: link.scope,
           status: 'active',
@@ -108,24 +113,39 @@ export class GoogleLinksService implements OnModuleInit {
     }
   }
 
-  private async refreshTokenOf(manager: EntityManager, linkId: string): Promise<string> {
-    const row = await manager.findOneOrFail(GoogleOAuth2User, { where: { id: linkId }, select: { id: true, refreshToken: true } });
-    return row.refreshToken;
-  }
-
   /**
    * Removes the link and revokes its grant at Google. The link is gone even when Google cannot be
-   * reached: the revocation then stays in the outbox and is retried.
+   * reached (the revocation then stays in the outbox and is retried) and even when its refresh token
+   * can no longer be decrypted (then nothing can be revoked, and the log says so by key id).
    */
   async unlink(userId: string, actorId: string): Promise<void> {
     const revocationId = await this.links.manager.transaction(async (manager: EntityManager) => {
-      const link = await manager.findOne(GoogleOAuth2User, { where: { userId }, lock: { mode: 'pessimistic_write' } });
+      const link = await manager.findOne(GoogleOAuth2User, {
+        where: { userId },
+        select: { id: true, userId: true, googleUserId: true, refreshToken: true },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!link) throw new DomainError('google_not_linked', 'No Google account is linked');
-      const id = await this.revocations.enqueue(manager, { token: link.refreshToken, googleUserId: link.googleUserId, userId });
+      const token = this.readable(link);
+      const id = token === undefined ? undefined : await this.revocations.enqueue(manager, { token, googleUserId: link.googleUserId, userId: link.userId });
       await manager.delete(GoogleOAuth2User, { id: link.id });
-      await this.audit.record({ action: 'google.unlinked', userId, actorId, googleUserId: link.googleUserId }, manager);
+      await this.audit.record({ action: 'google.unlinked', userId: link.userId, actorId, googleUserId: link.googleUserId }, manager);
       return id;
     });
-    await this.revocations.attempt(revocationId);
+    if (revocationId) await this.revocations.attempt(revocationId);
+  }
+
+  /** A link's refresh token, or undefined when it cannot be decrypted: logged by key id, never by value. */
+  private readable(link: Pick<GoogleOAuth2User, 'userId' | 'googleUserId' | 'refreshToken'>): string | undefined {
+    try {
+      return link.refreshToken.open(link.userId);
+    } catch (error) {
+      if (!(error instanceof UndecryptableError)) throw error;
+      this.logger.warn(
+        { userId: link.userId, googleUserId: link.googleUserId, keyId: error.keyId ?? null },
+        `A link's refresh token cannot be decrypted (key id ${error.keyId ?? 'unknown'}): it is neither kept nor revoked at Google`,
+      );
+      return undefined;
+    }
   }
 }

@@ -1,12 +1,14 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, OneToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { encryptedColumn } from '../crypto/encrypted-column.transformer';
+import { SealedSecret } from '../crypto/sealed-secret';
 import { User } from './user.entity';
 
 export type GoogleLinkStatus = 'active' | 'needs_reauth';
 
 /**
  * A user's linked Google account and the delegated tokens for it. The token columns hold
- * AES-256-GCM envelopes (see src/crypto); never filter a query on them.
+ * AES-256-GCM envelopes bound to the row's `user_id` (see src/crypto): open them with the row's
+ * own `userId`. Never filter a query on them.
  */
 @Entity('google_oauth2_users')
 @Index('google_oauth2_users_user_created_idx', ['userCreatedAt', 'userId'])
@@ -36,11 +38,11 @@ export class GoogleOAuth2User {
   @Column({ type: 'varchar', length: 320 })
   email: string;
 
-  @Column({ name: 'access_token', type: 'text', transformer: encryptedColumn('google_oauth2_users.access_token') })
-  accessToken: string;
+  @Column({ name: 'access_token', type: 'text', transformer: encryptedColumn('google_oauth2_users.access_token', { boundTo: 'user_id' }) })
+  accessToken: SealedSecret;
 
-  @Column({ name: 'refresh_token', type: 'text', transformer: encryptedColumn('google_oauth2_users.refresh_token') })
-  refreshToken: string;
+  @Column({ name: 'refresh_token', type: 'text', transformer: encryptedColumn('google_oauth2_users.refresh_token', { boundTo: 'user_id' }) })
+  refreshToken: SealedSecret;
 
   @Column({ name: 'access_token_expires_at', type: 'timestamptz' })
   accessTokenExpiresAt: Date;

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { encryptedColumn } from '../crypto/encrypted-column.transformer';
+import { SealedSecret } from '../crypto/sealed-secret';
 
 /**
  * An outbox of grants to revoke at Google: written in the same transaction that deletes a link,
@@ -11,8 +12,9 @@ export class GoogleRevocation {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ type: 'text', transformer: encryptedColumn('google_revocations.token') })
-  token: string;
+  /** Bound to this row's id (set by the service before insert, so the value can be sealed for it). */
+  @Column({ type: 'text', transformer: encryptedColumn('google_revocations.token', { boundTo: 'id' }) })
+  token: SealedSecret;
 
   @Column({ name: 'google_user_id', type: 'varchar', length: 255 })
   googleUserId: string;

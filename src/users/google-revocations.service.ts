@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { PeriodicTask } from '../common/periodic-task';
 import { AppConfig } from '../config/app-config';
+import { SealedSecret } from '../crypto/sealed-secret';
+import { EncryptionKeyMissingError, UndecryptableError } from '../crypto/token-cipher';
 import { GoogleRejectedError } from '../google/google-errors';
 import { GoogleOAuthClient } from '../google/google-oauth.client';
 import { GoogleRevocation } from './google-revocation.entity';
@@ -34,11 +37,15 @@ export class GoogleRevocationsService implements OnApplicationBootstrap, OnModul
   }
 
   async enqueue(manager: EntityManager, revocation: { token: string; googleUserId: string; userId: string | null }): Promise<string> {
-    const { identifiers } = await manager.insert(GoogleRevocation, {
+    // The id is chosen here so that the token can be sealed for its row.
+    const id = randomUUID();
+    await manager.insert(GoogleRevocation, {
       ...revocation,
+      id,
+      token: SealedSecret.for(id, revocation.token),
       nextAttemptAt: new Date(Date.now() + this.config.revocationRetrySeconds * 1000),
     });
-    return identifiers[0].id as string;
+    return id;
   }
 
   /**
@@ -81,22 +88,49 @@ export class GoogleRevocationsService implements OnApplicationBootstrap, OnModul
   }
 
   private async send(revocation: GoogleRevocation): Promise<boolean> {
+    let token: string;
     try {
-      await this.oauth.revoke(revocation.token);
+      token = revocation.token.open(revocation.id);
+    } catch (error) {
+      if (!(error instanceof UndecryptableError)) throw error;
+      return this.unreadable(revocation, error);
+    }
+    try {
+      await this.oauth.revoke(token);
     } catch (error) {
       // Google refusing the token (already revoked or expired) means there is nothing left to revoke.
       if (!(error instanceof GoogleRejectedError)) {
-        const attempts = revocation.attempts + 1;
-        const delay = Math.min(this.config.revocationRetrySeconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS);
-        await this.revocations.update(
-          { id: revocation.id },
-          { attempts, nextAttemptAt: new Date(Date.now() + delay * 1000), lastError: (error as Error).message.slice(0, 200) },
-        );
-        this.logger.warn({ googleUserId: revocation.googleUserId, attempts }, `Revocation at Google failed; retrying in ${delay} s`);
+        const delay = await this.postpone(revocation, (error as Error).message);
+        this.logger.warn({ googleUserId: revocation.googleUserId, attempts: revocation.attempts + 1 }, `Revocation at Google failed; retrying in ${delay} s`);
         return false;
       }
     }
     await this.revocations.delete({ id: revocation.id });
     return true;
+  }
+
+  /** Backs off exponentially; answers the delay in seconds. */
+  private async postpone(revocation: GoogleRevocation, reason: string): Promise<number> {
+    const attempts = revocation.attempts + 1;
+    const delay = Math.min(this.config.revocationRetrySeconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS);
+    await this.revocations.update({ id: revocation.id }, { attempts, nextAttemptAt: new Date(Date.now() + delay * 1000), lastError: reason.slice(0, 200) });
+    return delay;
+  }
+
+  /**
+   * A token that cannot be decrypted is never sent. Under a key that is not configured it waits (the
+   * key may be put back); damaged, it can never be sent, so it is dropped. Either way the log names
+   * the key id, never the value.
+   */
+  private async unreadable(revocation: GoogleRevocation, error: UndecryptableError): Promise<false> {
+    const context = { revocationId: revocation.id, googleUserId: revocation.googleUserId, keyId: error.keyId ?? null };
+    if (error instanceof EncryptionKeyMissingError) {
+      const delay = await this.postpone(revocation, error.message);
+      this.logger.warn(context, `A queued revocation is sealed with key id ${error.keyId}, which ENCRYPTION_KEYS lacks; retrying in ${delay} s`);
+    } else {
+      await this.revocations.delete({ id: revocation.id });
+      this.logger.error(context, 'A queued revocation cannot be decrypted (damaged): dropped, its grant was not revoked at Google');
+    }
+    return false;
   }
 }

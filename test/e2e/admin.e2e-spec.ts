@@ -81,7 +81,7 @@ describe('administration (e2e)', () => {
     expect(onlyUnlinked.json().items.map((user: { id: string }) => user.id)).not.toContain(linked.user.id);
     expect(onlyLinked.body).not.toContain(stored.accessToken);
     expect(onlyLinked.body).not.toContain(stored.refreshToken);
-    expect(onlyLinked.body).not.toContain('v1:test1:');
+    expect(onlyLinked.body).not.toContain('v2:test1:');
   });
 
   it('walks every user exactly once, page by page', async () => {

@@ -71,10 +71,21 @@ describe('operator commands and start-up (e2e)', () => {
     [{ GOOGLE_CLIENT_ID: 'only-the-id' }, 'GOOGLE_CLIENT_SECRET'],
     [{ ENCRYPTION_KEYS: 'k1:tooshort' }, 'ENCRYPTION_KEYS'],
     [{ NODE_ENV: 'production', GOOGLE_CLIENT_ID: 'a', GOOGLE_CLIENT_SECRET: 'b', DATABASE_URL: '' }, 'DATABASE_URL'],
+    // Local mode over a real database: the emulator would sign anyone in as anyone in its user table.
+    [{ GOOGLE_EMULATOR: '' }, 'GOOGLE_CLIENT_ID'],
+    [{ GOOGLE_EMULATOR: 'false' }, 'GOOGLE_CLIENT_ID'],
   ])('refuses to start with %j, printing one line that names %s', async (env, variable) => {
-    const { logs, exited } = spawnService({ PATH: process.env.PATH ?? '', DATA_DIR: app.env.DATA_DIR, DATABASE_URL: app.database.url, ...env });
+    const { child, logs, exited } = spawnService({
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: app.env.DATA_DIR,
+      DATABASE_URL: app.database.url,
+      GOOGLE_EMULATOR: 'true',
+      ...env,
+    });
 
-    const code = await exited;
+    // A service that starts after all must not outlive the test: it is stopped after a while.
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited.finally(() => clearTimeout(deadline));
 
     expect(code).toBe(1);
     expect(logs).toHaveLength(1);

@@ -89,30 +89,52 @@ describe('keys:rotate and key ids (e2e)', () => {
     try {
       google.resetRequests();
       const someone = people[0];
+      await app.database.query(`UPDATE google_oauth2_users SET access_token_expires_at = now() WHERE user_id = $1`, [people[1].user.id]);
 
-      const unlink = await app.client(someone.bearer).delete('/api/v1/users/me/google');
-      const events = await app.client(someone.bearer).get(OOO);
+      const cached = await app.client(someone.bearer).get(OOO);
+      const refreshing = await app.client(people[1].bearer).get(OOO);
 
-      for (const reply of [unlink, events]) {
+      for (const reply of [cached, refreshing]) {
         expect(reply.status).toBe(500);
         expect(reply.json()).toEqual({ statusCode: 500, code: 'encryption_key_missing', message: expect.any(String) });
       }
-      expect(google.requests('revoke')).toHaveLength(0);
+      expect(google.requests('calendar')).toHaveLength(0);
       expect(google.requests('refresh')).toHaveLength(0);
       expect(app.logs.some((line) => line.includes('test2'))).toBe(true);
-      expect(await app.database.query('SELECT 1 FROM google_oauth2_users WHERE user_id = $1', [someone.user.id])).toHaveLength(1);
-
-      const rotation = await runCli(['keys:rotate'], {
-        DATABASE_URL: app.database.url,
-        ENCRYPTION_KEYS: UNKNOWN_KEY,
-        GOOGLE_CLIENT_ID: 'x',
-        GOOGLE_CLIENT_SECRET: 'y',
-        DATA_DIR: app.env.DATA_DIR,
-      });
-      expect(rotation.code).toBe(1);
-      expect(rotation.stderr).toContain('"test2"');
     } finally {
       await app.stop();
     }
+  });
+
+  it('keys:rotate skips and reports every value it cannot decrypt (table, column, row id, key id), and exits non-zero', async () => {
+    const links = await old.database.query<{ id: string; access_token: string }>('SELECT id, access_token FROM google_oauth2_users ORDER BY id');
+    // One damaged value under a key that is there: reported as damaged, the rest still rotated.
+    const damaged = links[0].access_token.slice(0, -6) + 'AAAAAA';
+    await old.database.query('UPDATE google_oauth2_users SET access_token = $1 WHERE id = $2', [damaged, links[0].id]);
+    const env = {
+      DATABASE_URL: old.database.url,
+      ENCRYPTION_KEYS: `${UNKNOWN_KEY},${NEW_KEY}`,
+      GOOGLE_CLIENT_ID: 'x',
+      GOOGLE_CLIENT_SECRET: 'y',
+      DATA_DIR: old.env.DATA_DIR,
+    };
+
+    const rotation = await runCli(['keys:rotate'], env);
+
+    expect(rotation.code).toBe(1);
+    expect(rotation.stderr).toContain(`Skipped google_oauth2_users.access_token row ${links[0].id} (key id "test2"): it is damaged`);
+    expect(rotation.lastLine).toBe(`Re-encrypted ${2 * links.length - 1} value(s) with key gone`);
+    expect(rotation.stdout + rotation.stderr).not.toContain(damaged);
+
+    const withoutTest2 = await runCli(['keys:rotate'], { ...env, ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY });
+
+    expect(withoutTest2.code).toBe(1);
+    for (const link of links) {
+      for (const column of ['access_token', 'refresh_token']) {
+        const keyId = link.id === links[0].id && column === 'access_token' ? 'test2' : 'gone';
+        expect(withoutTest2.stderr).toMatch(new RegExp(`Skipped google_oauth2_users\\.${column} row ${link.id} \\(key id "${keyId}"\\): `));
+      }
+    }
+    expect(withoutTest2.lastLine).toBe('Re-encrypted 0 value(s) with key test1');
   });
 });

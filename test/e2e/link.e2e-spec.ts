@@ -62,7 +62,7 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
 
       expect(rows).toHaveLength(1);
       expect(rows[0].state_hash.equals(createHash('sha256').update(state).digest())).toBe(true);
-      expect(rows[0].code_verifier.startsWith('v1:')).toBe(true);
+      expect(rows[0].code_verifier.startsWith('v2:')).toBe(true);
     });
 
     it('needs a session: 401', async () => {
@@ -109,8 +109,8 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
       const [raw] = await app.database.query<Record<string, unknown>>('SELECT * FROM google_oauth2_users WHERE user_id = $1', [ada.user.id]);
       const everything = JSON.stringify(raw);
 
-      expect(raw.access_token).toMatch(/^v1:test1:[A-Za-z0-9_-]+$/);
-      expect(raw.refresh_token).toMatch(/^v1:test1:[A-Za-z0-9_-]+$/);
+      expect(raw.access_token).toMatch(/^v2:test1:[A-Za-z0-9_-]+$/);
+      expect(raw.refresh_token).toMatch(/^v2:test1:[A-Za-z0-9_-]+$/);
       expect(everything).not.toContain(stored.accessToken);
       expect(everything).not.toContain(stored.refreshToken);
       expect(everything).not.toContain('ya29.');
@@ -432,7 +432,7 @@ describe('linking a Google account (e2e, fake Google on loopback)', () => {
       expect(reply.status).toBe(204);
       expect(await storedLink(app, ada.user.id)).toBeNull();
       const [queued] = await app.database.query<{ token: string }>('SELECT token FROM google_revocations WHERE user_id = $1', [ada.user.id]);
-      expect(queued.token.startsWith('v1:')).toBe(true);
+      expect(queued.token.startsWith('v2:')).toBe(true);
       expect(google.isLive(link.refreshToken)).toBe(true);
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && google.isLive(link.refreshToken)) await new Promise((resolve) => setTimeout(resolve, 200));

@@ -56,8 +56,8 @@ export async function storedLink(app: TestApp, userId: string) {
   const ring = testKeyRing();
   return {
     ...rows[0],
-    accessToken: ring.decrypt(rows[0].access_token, 'google_oauth2_users.access_token'),
-    refreshToken: ring.decrypt(rows[0].refresh_token, 'google_oauth2_users.refresh_token'),
+    accessToken: ring.open(rows[0].access_token, { column: 'google_oauth2_users.access_token', owner: userId }),
+    refreshToken: ring.open(rows[0].refresh_token, { column: 'google_oauth2_users.refresh_token', owner: userId }),
   };
 }
 

@@ -100,7 +100,7 @@ describe('GoogleStrategy (through passport)', () => {
         code_challenge_method: 'S256',
         nonce: stored.nonce,
       });
-      expect(params.code_challenge).toBe(createHash('sha256').update(stored.codeVerifier!).digest('base64url'));
+      expect(params.code_challenge).toBe(createHash('sha256').update(stored.codeVerifier!.open(stored.id!)).digest('base64url'));
       expect(stored.stateHash).toEqual(hashSecretToken(params.state));
       expect(stored).toMatchObject({ purpose: 'link', userId: 'user-1', browserHash: hashSecretToken(BROWSER), nextPath: null });
     });

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { encryptedColumn } from '../../crypto/encrypted-column.transformer';
+import { SealedSecret } from '../../crypto/sealed-secret';
 import { User } from '../../users/user.entity';
 
 export type OAuthPurpose = 'login' | 'link';
@@ -31,8 +32,9 @@ export class OAuthState {
   @Column({ name: 'browser_hash', type: 'bytea' })
   browserHash: Buffer;
 
-  @Column({ name: 'code_verifier', type: 'text', transformer: encryptedColumn('oauth_states.code_verifier') })
-  codeVerifier: string;
+  /** Bound to this row's id (set before insert, so the value can be sealed for it). */
+  @Column({ name: 'code_verifier', type: 'text', transformer: encryptedColumn('oauth_states.code_verifier', { boundTo: 'id' }) })
+  codeVerifier: SealedSecret;
 
   @Column({ type: 'varchar', length: 64 })
   nonce: string;

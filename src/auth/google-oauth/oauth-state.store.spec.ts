@@ -12,11 +12,13 @@ const BROWSER = newSecretToken();
 const TOKEN = newSecretToken();
 
 /** What DELETE … RETURNING gives back for a state row. */
+const ROW_ID = '7d1c2f9e-0000-4000-8000-000000000001';
 const row = (changes: Record<string, unknown> = {}) => ({
+  id: ROW_ID,
   purpose: 'link',
   user_id: 'user-1',
   browser_hash: hashSecretToken(BROWSER),
-  code_verifier: 'v1:sealed-verifier',
+  code_verifier: 'v2:sealed-verifier',
   nonce: 'nonce-1',
   next_path: null,
   expires_at: new Date(Date.now() + 60_000),
@@ -27,17 +29,17 @@ describe('OAuthStateStore', () => {
   let store: OAuthStateStore;
   let query: jest.Mock<(sql: string, parameters: unknown[]) => Promise<[unknown[], number]>>;
   let insert: jest.Mock<(values: Partial<OAuthState>) => Promise<unknown>>;
-  let decrypt: jest.Mock<KeyRing['decrypt']>;
+  let open: jest.Mock<KeyRing['open']>;
 
   beforeEach(async () => {
     query = jest.fn(async () => [[row()], 1] as [unknown[], number]);
     insert = jest.fn(async () => ({}));
-    decrypt = jest.fn<KeyRing['decrypt']>().mockReturnValue('plain-verifier');
+    open = jest.fn<KeyRing['open']>().mockReturnValue('plain-verifier');
     const moduleRef = await Test.createTestingModule({
       providers: [
         OAuthStateStore,
         { provide: getRepositoryToken(OAuthState), useValue: { query, insert } },
-        { provide: KeyRing, useValue: { decrypt } },
+        { provide: KeyRing, useValue: { open } },
         { provide: AppConfig, useValue: { stateTtlSeconds: TTL_SECONDS } },
       ],
     }).compile();
@@ -86,7 +88,7 @@ describe('OAuthStateStore', () => {
       const check = await store.consume(TOKEN, browserSecret, 'user-1');
 
       expect(check).toEqual({ kind: 'rejected', purpose: 'link', problem: 'other_browser' });
-      expect(decrypt).not.toHaveBeenCalled();
+      expect(open).not.toHaveBeenCalled();
     });
 
     it('rejects a link completed under another signed-in user as other_user', async () => {
@@ -106,7 +108,8 @@ describe('OAuthStateStore', () => {
       const [sql, parameters] = query.mock.calls[0];
       expect(sql).toMatch(/^DELETE FROM oauth_states WHERE state_hash = \$1\s+RETURNING/);
       expect(parameters).toEqual([hashSecretToken(TOKEN)]);
-      expect(decrypt).toHaveBeenCalledWith('v1:sealed-verifier', 'oauth_states.code_verifier');
+      // Opened for the row it was returned from: sealed for another state, it would not open.
+      expect(open).toHaveBeenCalledWith('v2:sealed-verifier', { column: 'oauth_states.code_verifier', owner: ROW_ID });
     });
 
     it('accepts a link in its browser with no session (an app using Bearer tokens), and a sign-in under any session', async () => {
@@ -130,6 +133,7 @@ describe('OAuthStateStore', () => {
       const stored = insert.mock.calls[0][0];
       expect(stored.stateHash).toEqual(hashSecretToken(token));
       expect(stored.browserHash).toEqual(hashSecretToken(BROWSER));
+      expect(stored.codeVerifier!.open(stored.id!)).toBe('verifier');
       expect(JSON.stringify(stored)).not.toContain(token);
       expect(JSON.stringify(stored)).not.toContain(BROWSER);
       expect(stored.expiresAt!.getTime()).toBeGreaterThanOrEqual(before + TTL_SECONDS * 1000);
@@ -171,7 +175,8 @@ describe('OAuthStateStore', () => {
       store.store({}, 'passport-verifier', { purpose: 'login', userId: null, browserSecret: BROWSER, nonce: 'n', nextPath: null }, {}, done);
       await new Promise(setImmediate);
 
-      expect(insert.mock.calls[0][0].codeVerifier).toBe('passport-verifier');
+      const stored = insert.mock.calls[0][0];
+      expect(stored.codeVerifier!.open(stored.id!)).toBe('passport-verifier');
       expect(done).toHaveBeenCalledWith(null, expect.stringMatching(/^[A-Za-z0-9_-]{43}$/));
     });
 

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { KeyRing } from '../../crypto/key-ring';
+import { SealedSecret } from '../../crypto/sealed-secret';
 import { hashSecretToken, isSecretToken, newSecretToken } from '../secret-token';
 import { OAuthPurpose, OAuthState } from './oauth-state.entity';
 
@@ -55,12 +57,15 @@ export class OAuthStateStore {
 
   async create(state: NewState): Promise<string> {
     const token = newSecretToken();
+    // The id is chosen here so that the code verifier can be sealed for its row.
+    const id = randomUUID();
     await this.states.insert({
+      id,
       stateHash: hashSecretToken(token),
       purpose: state.purpose,
       userId: state.userId,
       browserHash: hashSecretToken(state.browserSecret),
-      codeVerifier: state.codeVerifier,
+      codeVerifier: SealedSecret.for(id, state.codeVerifier),
       nonce: state.nonce,
       nextPath: state.nextPath,
       expiresAt: new Date(Date.now() + this.config.stateTtlSeconds * 1000),
@@ -75,7 +80,7 @@ export class OAuthStateStore {
     // For DELETE, TypeORM's postgres driver answers [rows, affected].
     const [rows]: [Array<Record<string, unknown>>, number] = await this.states.query(
       `DELETE FROM oauth_states WHERE state_hash = $1
-       RETURNING purpose, user_id, browser_hash, code_verifier, nonce, next_path, expires_at`,
+       RETURNING id, purpose, user_id, browser_hash, code_verifier, nonce, next_path, expires_at`,
       [hashSecretToken(token)],
     );
     const row = rows[0];
@@ -91,7 +96,7 @@ export class OAuthStateStore {
       state: {
         purpose,
         userId: row.user_id as string | null,
-        codeVerifier: this.keyRing.decrypt(row.code_verifier as string, 'oauth_states.code_verifier'),
+        codeVerifier: this.keyRing.open(row.code_verifier as string, { column: 'oauth_states.code_verifier', owner: row.id as string }),
         nonce: row.nonce as string,
         nextPath: row.next_path as string | null,
       },

@@ -2,6 +2,7 @@ import { Foundation1795582243799 } from './1795582243799-Foundation';
 import { GoogleLinks1795582687047 } from './1795582687047-GoogleLinks';
 import { MillisecondCursors1795584414809 } from './1795584414809-MillisecondCursors';
 import { LinkUserCreatedAt1796157867156 } from './1796157867156-LinkUserCreatedAt';
+import { EncryptionUpgrades1796192452168 } from './1796192452168-EncryptionUpgrades';
 
 /**
  * Listed explicitly (no globs), so the same list loads under tsc output, Jest and the TypeORM CLI.
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   GoogleLinks1795582687047,
   MillisecondCursors1795584414809,
   LinkUserCreatedAt1796157867156,
+  EncryptionUpgrades1796192452168,
 ];
