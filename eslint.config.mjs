@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-bench/', 'coverage/', 'test-output/', 'node_modules/', 'public/', '**/*.cjs', '**/*.mjs'] },
+  { ignores: ['dist/', 'dist-bench/', 'coverage/', 'test-output/', 'node_modules/', 'public/', '**/*.cjs', '**/*.mjs', 'clients/typescript/src/schema.d.ts'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

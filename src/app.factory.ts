@@ -5,6 +5,7 @@ import type { HelmetOptions } from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { QuietStartupLogger } from './common/quiet-startup.logger';
 import { requestId } from './common/logging';
 import { registerSecurityHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation.pipe';
@@ -33,7 +34,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, options:
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new QuietStartupLogger(app.get(Logger)));
   // Before any route exists, so every route (and the 404 handler) is counted.
   registerHttpMetrics(adapter.getInstance(), app.get(MetricsService));
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -1,5 +1,8 @@
 import 'reflect-metadata';
-import { ConsoleLogger, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
+import { loggerParams } from './common/logging';
+import { QuietStartupLogger } from './common/quiet-startup.logger';
 import { ConfigurationError } from './config/environment';
 import { loadConfig } from './config/app-config';
 import { EmbeddedDatabase } from './database/embedded-postgres';
@@ -18,8 +21,10 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  // Until the app's pino logger takes over, Nest's logger writes the same one-JSON-object-a-line format.
-  Logger.overrideLogger(new ConsoleLogger({ json: config.logFormat === 'json', colors: config.logFormat === 'pretty' }));
+  // Until the app's logger takes over, the same pino instance (nestjs-pino shares it) writes the lines, so
+  // that every line has one shape from the first (the embedded database starts before the app).
+  const params = loggerParams(config);
+  Logger.overrideLogger(new QuietStartupLogger(new PinoNestLogger(new PinoLogger(params), params)));
   const embedded = config.databaseUrl ? undefined : new EmbeddedDatabase(config.dataDir);
   const databaseUrl = config.databaseUrl ?? (await embedded!.start());
   const app = await createApp(config, databaseUrl);

@@ -108,6 +108,9 @@ function showOutcomeFromUrl() {
 
   if (link === 'success') {
     notify('Your Google account is connected', 'google-link can now read your out-of-office events.', 'success');
+  } else if (reason === 'access_denied') {
+    // Cancelling is a choice, not a failure: a neutral notice, not an alert.
+    notify(link !== null ? 'Nothing was connected' : 'You are not signed in', (link !== null ? LINK_OUTCOMES : LOGIN_OUTCOMES).access_denied);
   } else if (link !== null) {
     alertError(
       'Your Google account was not connected',
@@ -329,6 +332,14 @@ async function loadOutOfOffice() {
     return showOooError(
       'Calendar access was not granted',
       'Your Google account is connected without permission to read your calendar. Reconnect and allow calendar access.',
+      { reconnect: true },
+    );
+  }
+  if (code === 'encryption_key_missing') {
+    // Retrying cannot help: the stored access can only be replaced, by connecting again.
+    return showOooError(
+      'Reconnect your Google account',
+      'The key that protected your saved Google access is no longer configured here, so your calendar cannot be read. Reconnect your Google account to restore it.',
       { reconnect: true },
     );
   }

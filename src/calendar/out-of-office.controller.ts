@@ -16,7 +16,16 @@ export class OutOfOfficeController {
   @Get()
   @ApiOperation({ summary: 'My upcoming out-of-office events, read from Google Calendar with the linked account' })
   @ApiOkResponse({ type: OutOfOfficeResponse })
-  @ApiErrors(400, 401, 'google_not_linked', 'missing_scopes', 'google_reauth_required', 'google_unavailable')
+  @ApiErrors(
+    { invalid_request: 'to must be at most 90 days after from' },
+    400,
+    401,
+    'google_not_linked',
+    'missing_scopes',
+    'google_reauth_required',
+    'encryption_key_missing',
+    'google_unavailable',
+  )
   async list(@CurrentPrincipal() principal: Principal, @Query() query: OutOfOfficeQuery): Promise<OutOfOfficeResponse> {
     const window = outOfOfficeWindow(query.from, query.to);
     return { events: await this.outOfOffice.events(principal.userId, window) };

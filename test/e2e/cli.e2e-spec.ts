@@ -90,7 +90,7 @@ describe('operator commands and start-up (e2e)', () => {
   });
 
   it.each([
-    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: 'abc' }, 'PORT: must be a number'],
     [{ GOOGLE_CLIENT_ID: 'only-the-id' }, 'GOOGLE_CLIENT_SECRET'],
     [{ ENCRYPTION_KEYS: 'k1:tooshort' }, 'ENCRYPTION_KEYS'],
     [{ NODE_ENV: 'production', GOOGLE_CLIENT_ID: 'a', GOOGLE_CLIENT_SECRET: 'b', DATABASE_URL: '' }, 'DATABASE_URL'],

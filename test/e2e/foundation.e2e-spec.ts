@@ -19,7 +19,18 @@ describe('foundation: health, errors, sessions (e2e)', () => {
 
     expect(live.status).toBe(200);
     expect(ready.status).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ok', database: 'up' });
+    expect(live.json()).toEqual({ status: 'ok', info: {}, error: {}, details: {} });
+    const database = { status: 'up', responseTime: expect.any(Number) };
+    expect(ready.json()).toEqual({ status: 'ok', info: { database }, error: {}, details: { database } });
+  });
+
+  it('starts up in one JSON shape from the first line, without a line per module or route at info', () => {
+    const lines = testApp.logs.map((line) => JSON.parse(line) as { level: unknown; time: unknown; msg: unknown; context?: string });
+
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((line) => typeof line.level !== 'number' || typeof line.time !== 'number' || typeof line.msg !== 'string')).toEqual([]);
+    expect(lines.filter((line) => ['InstanceLoader', 'RoutesResolver', 'RouterExplorer'].includes(line.context ?? ''))).toEqual([]);
+    expect(lines.map((line) => line.msg)).toContainEqual(expect.stringMatching(/^google-link listening on /));
   });
 
   it('answers unknown routes with 404 not_found in the error shape', async () => {

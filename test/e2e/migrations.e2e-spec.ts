@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { runCli } from '../support/cli';
 import { TestDatabase } from '../support/database';
 import { ROOT } from '../support/test-app';
 
@@ -84,5 +85,23 @@ describe('migrations (e2e, through ormconfig.ts)', () => {
 
     expect(again.code).toBe(0);
     expect(await database.query(`SELECT 1 FROM information_schema.tables WHERE table_name = 'google_oauth2_users'`)).toHaveLength(1);
+  });
+
+  it('the operator CLI (node dist/src/cli/main.js, as in the image) reverts the newest migration and applies it again', async () => {
+    const env = { DATABASE_URL: database.url, ENCRYPTION_KEYS: 'm:' + Buffer.alloc(32).toString('base64'), GOOGLE_CLIENT_ID: 'x', GOOGLE_CLIENT_SECRET: 'y' };
+    await runCli(['migration:run'], env);
+    const [newest] = await database.query<{ name: string }>('SELECT name FROM migrations ORDER BY id DESC LIMIT 1');
+
+    const revert = await runCli(['migration:revert'], env);
+    const afterRevert = await database.query<{ name: string }>('SELECT name FROM migrations WHERE name = $1', [newest.name]);
+    const run = await runCli(['migration:run'], env);
+    const idle = await runCli(['migration:run'], env);
+
+    expect(revert).toMatchObject({ code: 0, lastLine: `Reverted ${newest.name}` });
+    expect(afterRevert).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Applied ${newest.name}`);
+    expect(idle).toMatchObject({ code: 0, lastLine: 'No pending migrations' });
+    expect(await runCli(['migration:run', '--all'], env)).toMatchObject({ code: 2, stderr: expect.stringContaining('takes no options') });
   });
 });

@@ -35,6 +35,19 @@ describe('out-of-office events and token refresh (e2e)', () => {
     await google?.stop();
   });
 
+  it('keeps /health/ready 200 while calls to Google hang (readiness pings the database only)', async () => {
+    const someone = await linked();
+    google.fail('calendar', { delayMs: 2_000 }, 10);
+    const stuck = Array.from({ length: 10 }, () => someone.browser.get(OOO));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+
+    const ready = await app.client().get('/health/ready');
+
+    expect(ready.status).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+    expect((await Promise.all(stuck)).map((reply) => reply.status)).toEqual(Array(10).fill(502));
+  });
+
   it('answers 404 google_not_linked without a link', async () => {
     const someone = await person(app);
 

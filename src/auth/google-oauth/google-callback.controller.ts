@@ -1,7 +1,8 @@
 import { Controller, Get, Res, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../../common/api-errors.decorator';
+import { ApiRedirect } from '../../common/api-redirect.decorator';
 import { Public } from '../../common/decorators';
 import { AppConfig } from '../../config/app-config';
 import { MetricsService } from '../../metrics/metrics.service';
@@ -27,10 +28,14 @@ export class GoogleCallbackController {
   @UseGuards(StateTokenGuard)
   @UseFilters(CallbackExceptionFilter)
   @ApiOperation({
-    summary: "Google's redirect URI for both sign-in and linking",
+    summary: "Google's redirect URI for both sign-in and linking (browser-only: Google sends the browser here)",
     description: 'Always answers 302 to the users/me page (or LOGIN_FAILED_URL) with `google_link` or `google_login` and a reason code.',
   })
-  @ApiFoundResponse({ description: 'Redirect to the web app with the outcome' })
+  @ApiRedirect({
+    description: 'Found, whatever happened: the browser goes back to the web app with the outcome',
+    location:
+      'A link: `${FRONTEND_URL}/users/me?google_link=success` or `/users/me?google_link=error&reason=CODE`. A sign-in: `${FRONTEND_URL}${next}`, or `${LOGIN_FAILED_URL}?google_login=error&reason=CODE`',
+  })
   @ApiErrors('rate_limited')
   async callback(@Outcome() outcome: CallbackOutcome, @Res() reply: FastifyReply): Promise<void> {
     const answer = await this.answer(outcome);

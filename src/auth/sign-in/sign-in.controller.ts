@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../../common/api-errors.decorator';
+import { ApiRedirect } from '../../common/api-redirect.decorator';
 import { Public } from '../../common/decorators';
 import type { AppRequest } from '../../common/request-context';
 import { AppConfig } from '../../config/app-config';
@@ -22,9 +23,16 @@ export class SignInController {
 
   @Public()
   @Get('api/v1/auth/google')
-  @ApiOperation({ summary: 'Sign in with Google: redirects to Google', description: '`next`, a relative path, is where the browser lands after signing in.' })
+  @ApiOperation({
+    summary: 'Sign in with Google (browser-only: a link or a navigation, not a fetch)',
+    description:
+      '`next`, a relative path, is where the browser lands after signing in. Try it in a browser tab: [/api/v1/auth/google?next=/users/me](/api/v1/auth/google?next=/users/me).',
+  })
   @ApiQuery({ name: 'next', required: false, example: '/users/me' })
-  @ApiFoundResponse({ description: "Redirect to Google's consent screen" })
+  @ApiRedirect({
+    description: "Found: the browser goes on to Google's consent screen (and sets the short-lived flow-binding cookie)",
+    location: "Google's consent screen: `https://accounts.google.com/o/oauth2/v2/auth?client_id=…&code_challenge=…&state=…`",
+  })
   @ApiErrors('rate_limited')
   async startSignIn(@Query('next') next: unknown, @Req() request: AppRequest, @Res() reply: FastifyReply): Promise<void> {
     const url = await this.strategy.authorizationUrl({
@@ -42,6 +50,7 @@ export class SignInController {
   @ApiOperation({ summary: 'Exchange a Google ID token (native clients) for a session token' })
   @ApiOkResponse({ type: SessionTokenResponse })
   @ApiErrors(
+    { invalid_request: 'idToken must be a JWT' },
     400,
     'invalid_id_token',
     'domain_not_allowed',

@@ -2,21 +2,24 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { SessionsService } from './auth/sessions/sessions.service';
-import { CliModule } from './cli/cli.module';
-import { AppConfig, generateEncryptionKey, loadConfig } from './config/app-config';
-import { ConfigurationError } from './config/environment';
-import { KeyRing } from './crypto/key-ring';
-import { KeyRotationService } from './crypto/key-rotation.service';
-import { SKIP_REASONS } from './crypto/reseal';
-import { EmbeddedDatabase } from './database/embedded-postgres';
-import { UsersService } from './users/users.service';
+import { SessionsService } from '../auth/sessions/sessions.service';
+import { CliModule } from './cli.module';
+import { AppConfig, generateEncryptionKey, loadConfig } from '../config/app-config';
+import { ConfigurationError } from '../config/environment';
+import { KeyRing } from '../crypto/key-ring';
+import { KeyRotationService } from '../crypto/key-rotation.service';
+import { SKIP_REASONS } from '../crypto/reseal';
+import { EmbeddedDatabase } from '../database/embedded-postgres';
+import { UsersService } from '../users/users.service';
+import { MIGRATION_COMMANDS, withDataSource } from './migration.commands';
 
-const USAGE = `Usage: npm run cli -- <command>
+const USAGE = `Usage: npm run cli -- <command>   (in the image: node dist/src/cli/main.js <command>)
   keys:generate                      print a new keyId:base64key for ENCRYPTION_KEYS
   keys:rotate                        re-encrypt every stored secret with the first key of ENCRYPTION_KEYS
   users:create --email E [--admin]   create (or promote) a user
-  sessions:create --email E          print a session token for that user (last line)`;
+  sessions:create --email E          print a session token for that user (last line)
+  migration:run                      apply the pending migrations
+  migration:revert                   undo the newest applied migration`;
 
 class UsageError extends Error {}
 
@@ -56,14 +59,23 @@ const COMMANDS: Record<string, Command> = {
 };
 
 async function withContext(config: AppConfig, run: (context: INestApplicationContext) => Promise<void>): Promise<void> {
+  await withDatabase(config, async (databaseUrl) => {
+    const context = await NestFactory.createApplicationContext(CliModule.forRoot(config, databaseUrl), { logger: ['error', 'warn'] });
+    try {
+      await run(context);
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+/** DATABASE_URL, else the embedded database of a service running from the same DATA_DIR, else one started for this command. */
+async function withDatabase(config: AppConfig, run: (databaseUrl: string) => Promise<void>): Promise<void> {
   const running = config.databaseUrl ?? EmbeddedDatabase.runningUrl(config.dataDir);
   const embedded = running ? undefined : new EmbeddedDatabase(config.dataDir);
-  const databaseUrl = running ?? (await embedded!.start());
-  const context = await NestFactory.createApplicationContext(CliModule.forRoot(config, databaseUrl), { logger: ['error', 'warn'] });
   try {
-    await run(context);
+    await run(running ?? (await embedded!.start()));
   } finally {
-    await context.close();
     await embedded?.stop();
   }
 }
@@ -72,6 +84,13 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'keys:generate') {
     console.log(generateEncryptionKey());
+    return;
+  }
+  const migration = command ? MIGRATION_COMMANDS[command] : undefined;
+  if (migration) {
+    if (rest.length) throw new UsageError(`${command} takes no options`);
+    const config = loadConfig();
+    await withDatabase(config, (databaseUrl) => withDataSource(databaseUrl, migration));
     return;
   }
   const handler = command ? COMMANDS[command] : undefined;
