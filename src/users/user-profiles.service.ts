@@ -13,7 +13,8 @@ import { UsersService } from './users.service';
 
 type LinkSummary = Pick<GoogleOAuth2User, 'googleUserId' | 'email' | 'oauthScope' | 'status' | 'createdAt'>;
 
-interface ProfileRow {
+/** A user's row and their link's summary, as the users/me statement reads them (`linked_at` names the link's creation). */
+export interface ProfileRow {
   id: string;
   email: string;
   name: string | null;
@@ -25,10 +26,13 @@ interface ProfileRow {
   linked_at: Date | null;
 }
 
+/** The columns of a ProfileRow, for a statement that reads `users u LEFT JOIN google_oauth2_users l ON l.user_id = u.id`. */
+export const PROFILE_COLUMNS = `u.id, u.email, u.name, u.role,
+          l.google_user_id, l.email AS link_email, l.oauth_scope, l.status, l.created_at AS linked_at`;
+
 const PROFILE = new PreparedStatement<ProfileRow>(
   'user_profile',
-  `SELECT u.id, u.email, u.name, u.role,
-          l.google_user_id, l.email AS link_email, l.oauth_scope, l.status, l.created_at AS linked_at
+  `SELECT ${PROFILE_COLUMNS}
      FROM users u LEFT JOIN google_oauth2_users l ON l.user_id = u.id
     WHERE u.id = $1`,
 );
@@ -46,6 +50,11 @@ export class UserProfilesService {
   async view(userId: string): Promise<UserView> {
     const [row] = await PROFILE.rows(this.usersRepository.manager.connection, [userId]);
     if (!row) throw new DomainError('user_not_found', 'No such user');
+    return this.viewOf(row);
+  }
+
+  /** The view of a row read by the users/me statement or by the session guard's (`@WithProfile()`). */
+  viewOf(row: ProfileRow): UserView {
     const link =
       row.google_user_id === null
         ? null

@@ -4,12 +4,25 @@ import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { AppRequest, Principal } from '../../common/request-context';
 import { AppConfig } from '../../config/app-config';
+import type { ProfileRow } from '../../users/user-profiles.service';
 import { SessionGuard } from './session.guard';
+import { ProfiledRequest, WITH_PROFILE } from './session-profile';
 import { SessionsService } from './sessions.service';
 
 const TOKEN = 'Qk3x8d0cW9aUu8pQ0mZx1yTn4kLr7sVb2eHf6gJd5cA';
 const APP = 'https://app.example.com';
 
+const PROFILE: ProfileRow = {
+  id: 'user-1',
+  email: 'ada@example.com',
+  name: 'Ada',
+  role: 'user',
+  google_user_id: null,
+  link_email: null,
+  oauth_scope: null,
+  status: null,
+  linked_at: null,
+};
 const principal = (via: Principal['via']): Principal => ({ userId: 'user-1', email: 'ada@example.com', role: 'user', sessionId: 'session-1', via });
 
 function contextFor(request: Partial<AppRequest>): ExecutionContext {
@@ -30,15 +43,17 @@ describe('SessionGuard', () => {
   let guard: SessionGuard;
   let isPublic: jest.Mock<(...args: unknown[]) => boolean | undefined>;
   let resolve: jest.Mock<SessionsService['resolve']>;
+  let resolveWithProfile: jest.Mock<SessionsService['resolveWithProfile']>;
 
   beforeEach(async () => {
     isPublic = jest.fn(() => undefined);
     resolve = jest.fn<SessionsService['resolve']>(async (_token, via) => principal(via));
+    resolveWithProfile = jest.fn<SessionsService['resolveWithProfile']>(async (_token, via) => ({ principal: principal(via), profile: PROFILE }));
     const moduleRef = await Test.createTestingModule({
       providers: [
         SessionGuard,
         { provide: Reflector, useValue: { getAllAndOverride: isPublic } },
-        { provide: SessionsService, useValue: { resolve } },
+        { provide: SessionsService, useValue: { resolve, resolveWithProfile } },
         { provide: AppConfig, useValue: { trustedOrigins: [APP], secureCookies: false } },
       ],
     }).compile();
@@ -115,5 +130,27 @@ describe('SessionGuard', () => {
     expect(allowed).toBe(true);
     expect(resolve).toHaveBeenCalledWith(TOKEN, 'cookie');
     expect(read.principal).toEqual(principal('cookie'));
+  });
+
+  it('on a @WithProfile() route reads the session and the profile in one call, and hands the profile on', async () => {
+    isPublic.mockImplementation((key) => (key === WITH_PROFILE ? true : undefined));
+    const read: Partial<ProfiledRequest> = request({ headers: { authorization: `Bearer ${TOKEN}` } });
+
+    const allowed = await guard.canActivate(contextFor(read));
+
+    expect(allowed).toBe(true);
+    expect(resolveWithProfile).toHaveBeenCalledWith(TOKEN, 'bearer');
+    expect(resolve).not.toHaveBeenCalled();
+    expect(read.principal).toEqual(principal('bearer'));
+    expect(read.sessionProfile).toEqual(PROFILE);
+  });
+
+  it('on a @WithProfile() route refuses a revoked or expired session, with no profile set', async () => {
+    isPublic.mockImplementation((key) => (key === WITH_PROFILE ? true : undefined));
+    resolveWithProfile.mockResolvedValue(null);
+    const read: Partial<ProfiledRequest> = request({ sid: TOKEN });
+
+    await expect(guard.canActivate(contextFor(read))).rejects.toMatchObject({ code: 'unauthenticated', status: 401 });
+    expect(read.sessionProfile).toBeUndefined();
   });
 });

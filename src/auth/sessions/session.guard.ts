@@ -2,9 +2,10 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC } from '../../common/decorators';
 import { DomainError } from '../../common/domain-error';
-import type { AppRequest } from '../../common/request-context';
+import type { AppRequest, Principal } from '../../common/request-context';
 import { AppConfig } from '../../config/app-config';
 import { sessionCredential } from './session-credential';
+import { ProfiledRequest, WITH_PROFILE } from './session-profile';
 import { SessionsService } from './sessions.service';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -35,17 +36,25 @@ export class SessionGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
-    const request = context.switchToHttp().getRequest<AppRequest>();
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const request = context.switchToHttp().getRequest<ProfiledRequest>();
     const credential = sessionCredential(request, this.config);
     if (credential === 'malformed') throw new DomainError('unauthenticated', 'The Authorization header must be "Bearer <session token>"');
     if (credential === 'ambiguous') throw new DomainError('unauthenticated', 'More than one session cookie was sent; sign in again');
     if (!credential) throw new DomainError('unauthenticated', 'Sign in first: send the session cookie or a Bearer session token');
-    const principal = await this.sessions.resolve(credential.token, credential.via);
+    const principal = await this.resolve(request, credential.token, credential.via, this.reflector.getAllAndOverride<boolean>(WITH_PROFILE, targets));
     if (!principal) throw new DomainError('unauthenticated', 'The session is invalid or has expired; sign in again');
     if (principal.via === 'cookie' && !SAFE_METHODS.has(request.method)) this.checkOrigin(request);
     request.principal = principal;
     return true;
+  }
+
+  private async resolve(request: ProfiledRequest, token: string, via: Principal['via'], withProfile: boolean | undefined): Promise<Principal | null> {
+    if (!withProfile) return this.sessions.resolve(token, via);
+    const resolved = await this.sessions.resolveWithProfile(token, via);
+    if (resolved) request.sessionProfile = resolved.profile;
+    return resolved?.principal ?? null;
   }
 
   private checkOrigin(request: AppRequest): void {

@@ -5,6 +5,7 @@ import { Principal } from '../../common/request-context';
 import { AppConfig } from '../../config/app-config';
 import { PreparedStatement } from '../../database/prepared-statement';
 import { AuditService } from '../../users/audit.service';
+import { PROFILE_COLUMNS, type ProfileRow } from '../../users/user-profiles.service';
 import { UsersService } from '../../users/users.service';
 import { hashSecretToken, isSecretToken, newSecretToken } from '../secret-token';
 import { Session } from './session.entity';
@@ -18,6 +19,14 @@ const RESOLVE = new PreparedStatement<{ session_id: string; id: string; email: s
   'session_resolve',
   `SELECT s.id AS session_id, u.id, u.email, u.role
      FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.token_hash = $1 AND s.expires_at > now()`,
+);
+
+/** The same session check, with the user's profile and link summary (users/me) in the same statement. */
+const RESOLVE_WITH_PROFILE = new PreparedStatement<ProfileRow & { session_id: string }>(
+  'session_resolve_profile',
+  `SELECT s.id AS session_id, ${PROFILE_COLUMNS}
+     FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN google_oauth2_users l ON l.user_id = u.id
     WHERE s.token_hash = $1 AND s.expires_at > now()`,
 );
 
@@ -56,7 +65,17 @@ export class SessionsService {
   async resolve(token: string, via: Principal['via']): Promise<Principal | null> {
     if (!isSecretToken(token)) return null;
     const [row] = await RESOLVE.rows(this.sessions.manager.connection, [hashSecretToken(token)]);
-    if (!row) return null;
+    return row ? this.principalOf(row, via) : null;
+  }
+
+  /** As resolve, and the user's profile read by the same statement (one round trip for users/me). */
+  async resolveWithProfile(token: string, via: Principal['via']): Promise<{ principal: Principal; profile: ProfileRow } | null> {
+    if (!isSecretToken(token)) return null;
+    const [row] = await RESOLVE_WITH_PROFILE.rows(this.sessions.manager.connection, [hashSecretToken(token)]);
+    return row ? { principal: this.principalOf(row, via), profile: row } : null;
+  }
+
+  private principalOf(row: { session_id: string; id: string; email: string; role: Principal['role'] }, via: Principal['via']): Principal {
     return {
       userId: row.id,
       email: row.email,
