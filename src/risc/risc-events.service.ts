@@ -43,7 +43,13 @@ export class RiscEventsService {
 
   async apply(set: SecurityEventToken): Promise<RiscOutcome> {
     const types = Object.keys(set.events);
-    const subjects = [...new Set(Object.values(set.events).map(subjectOf).filter((sub) => sub !== undefined))];
+    const subjects = [
+      ...new Set(
+        Object.values(set.events)
+          .map(subjectOf)
+          .filter((sub) => sub !== undefined),
+      ),
+    ];
     return this.dataSource.transaction(async (manager) => {
       const inserted: unknown[] = await manager.query(
         `INSERT INTO risc_events (jti, event_types, google_user_id) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING RETURNING jti`,
@@ -79,7 +85,13 @@ export class RiscEventsService {
     this.logger.log({ jti, eventType: type, googleUserId: sub, users: affected.length }, `Cross-Account Protection: ${action}`);
   }
 
-  private async act(manager: EntityManager, type: string, payload: Record<string, unknown>, sub: string, affected: Affected[]): Promise<AuditAction | undefined> {
+  private async act(
+    manager: EntityManager,
+    type: string,
+    payload: Record<string, unknown>,
+    sub: string,
+    affected: Affected[],
+  ): Promise<AuditAction | undefined> {
     const userIds = affected.map((one) => one.userId);
     switch (type) {
       case RISC_EVENT_TYPES.sessionsRevoked:

@@ -63,7 +63,8 @@ export class GoogleAccessTokensService {
   private checkUsable(link: GoogleOAuth2User | null): asserts link is UsableLink {
     if (!link) throw new DomainError('google_not_linked', 'No Google account is linked');
     // Tokens erased (Google revoked the grant: Cross-Account Protection) always come with needs_reauth.
-    if (link.status === 'needs_reauth' || !link.accessToken) throw new DomainError('google_reauth_required', 'Google no longer accepts this link: connect the Google account again');
+    if (link.status === 'needs_reauth' || !link.accessToken)
+      throw new DomainError('google_reauth_required', 'Google no longer accepts this link: connect the Google account again');
     if (missingScopes(parseScopes(link.oauthScope), this.config.google.requiredScopes).length > 0) {
       throw new DomainError('missing_scopes', 'The linked Google account has not granted Calendar access');
     }

@@ -21,10 +21,26 @@ describe('Cross-Account Protection receiver (e2e)', () => {
   const subject = (sub: string) => ({ subject_type: 'iss-sub', iss: RISC_ISSUER, sub });
   /** A SET as Google's Cross-Account Protection signs it; `claims` override (undefined removes). */
   const set = (events: Record<string, unknown>, claims: Record<string, unknown> = {}, options: Parameters<FakeGoogle['signIdToken']>[1] = {}) =>
-    google.signIdToken({ iss: RISC_ISSUER, aud: google.clientId, jti: randomUUID(), iat: Math.floor(Date.now() / 1000), events, email: undefined, email_verified: undefined, azp: undefined, exp: undefined, sub: undefined, ...claims }, options);
+    google.signIdToken(
+      {
+        iss: RISC_ISSUER,
+        aud: google.clientId,
+        jti: randomUUID(),
+        iat: Math.floor(Date.now() / 1000),
+        events,
+        email: undefined,
+        email_verified: undefined,
+        azp: undefined,
+        exp: undefined,
+        sub: undefined,
+        ...claims,
+      },
+      options,
+    );
   const deliver = (token: string, target = app, contentType = 'application/secevent+jwt') =>
     target.client().request('POST', '/api/v1/google/risc', { rawBody: token, headers: { 'content-type': contentType } });
-  const sessionCount = async (userId: string) => Number((await app.database.query<{ n: string }>('SELECT count(*) AS n FROM sessions WHERE user_id = $1', [userId]))[0].n);
+  const sessionCount = async (userId: string) =>
+    Number((await app.database.query<{ n: string }>('SELECT count(*) AS n FROM sessions WHERE user_id = $1', [userId]))[0].n);
   const sessionWorks = async (someone: Person) => (await app.client().get('/api/v1/users/me', someone.bearer)).status === 200;
   const linkedPerson = async () => {
     const someone = await person(app);
@@ -33,12 +49,19 @@ describe('Cross-Account Protection receiver (e2e)', () => {
     const link = await storedLink(app, someone.user.id);
     return { someone, sub: link!.google_user_id };
   };
-  const riscAudit = async (userId: string) => (await auditActions(app, userId)).filter((event) => event.action.startsWith('google.') && !['google.linked'].includes(event.action));
-  const tokenExchange = async (sub: string, email: string) => app.client().post('/api/v1/auth/google/token', { idToken: await google.signIdToken({ sub, email }) });
+  const riscAudit = async (userId: string) =>
+    (await auditActions(app, userId)).filter((event) => event.action.startsWith('google.') && !['google.linked'].includes(event.action));
+  const tokenExchange = async (sub: string, email: string) =>
+    app.client().post('/api/v1/auth/google/token', { idToken: await google.signIdToken({ sub, email }) });
 
   beforeAll(async () => {
     google = await FakeGoogle.start();
-    app = await startTestApp({ ...google.env(), GOOGLE_RISC_JWKS_URL: `${google.url}/oauth2/v3/certs`, GOOGLE_ADDITIONAL_CLIENT_IDS: 'ios-client.apps.googleusercontent.com', LOG_LEVEL: 'info' });
+    app = await startTestApp({
+      ...google.env(),
+      GOOGLE_RISC_JWKS_URL: `${google.url}/oauth2/v3/certs`,
+      GOOGLE_ADDITIONAL_CLIENT_IDS: 'ios-client.apps.googleusercontent.com',
+      LOG_LEVEL: 'info',
+    });
     google.redirectUri = `${app.url}/api/v1/auth/google/callback`;
   });
   afterAll(async () => {
@@ -151,7 +174,9 @@ describe('Cross-Account Protection receiver (e2e)', () => {
     it('an audience among GOOGLE_ADDITIONAL_CLIENT_IDS is accepted', async () => {
       const { someone, sub } = await linkedPerson();
 
-      expect((await deliver(await set({ [EVENT.sessionsRevoked]: { subject: subject(sub) } }, { aud: 'ios-client.apps.googleusercontent.com' }))).status).toBe(202);
+      expect((await deliver(await set({ [EVENT.sessionsRevoked]: { subject: subject(sub) } }, { aud: 'ios-client.apps.googleusercontent.com' }))).status).toBe(
+        202,
+      );
       await expect(sessionCount(someone.user.id)).resolves.toBe(0);
     });
   });

@@ -14,7 +14,14 @@ import { IssuedSession, SessionsService } from '../sessions/sessions.service';
 import { SignInRefusedError } from './sign-in-refused.error';
 
 /** The refusals a sign-in callback names as its reason; any other failure is google_error. */
-const REFUSALS = new Set<ErrorCode>(['domain_not_allowed', 'signup_disabled', 'email_not_verified', 'invalid_id_token', 'google_account_mismatch', 'google_account_disabled']);
+const REFUSALS = new Set<ErrorCode>([
+  'domain_not_allowed',
+  'signup_disabled',
+  'email_not_verified',
+  'invalid_id_token',
+  'google_account_mismatch',
+  'google_account_disabled',
+]);
 
 /**
  * Sign-in with Google, from a browser (the callback) or a native client (the ID-token exchange).
