@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiConsumes, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiErrors } from '../common/api-errors.decorator';
 import { Public } from '../common/decorators';
 import { RiscEventsService } from './risc-events.service';
 import { RiscRefusal } from './risc-refusal';
@@ -40,6 +41,7 @@ export class RiscController {
   @ApiBody({ schema: { type: 'string', example: 'eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLiJ9.eyJpc3MiOiJodHRwczovL2FjY291bnRzLmdvb2dsZS5jb20vIn0.c2lnbmF0dXJl' } })
   @ApiAcceptedResponse({ description: 'Received; applied once (a jti seen before is not applied again)' })
   @ApiBadRequestResponse({ type: RiscErrorResponse, description: 'err: invalid_request | invalid_key | invalid_issuer | invalid_audience (RFC 8935 §2.3)' })
+  @ApiErrors({ google_unavailable: "Google's signing keys could not be fetched; deliver the SET again later" }, 'google_unavailable')
   async receive(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     try {
       if (mediaType(request) !== SECEVENT_MEDIA_TYPE || typeof request.body !== 'string') {

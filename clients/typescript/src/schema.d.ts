@@ -1086,6 +1086,15 @@ export interface operations {
                     "application/json": components["schemas"]["RiscErrorResponse"];
                 };
             };
+            /** @description code: google_unavailable */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
 }
