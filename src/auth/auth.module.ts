@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { GoogleModule } from '../google/google.module';
+import { RiscModule } from '../risc/risc.module';
 import { UsersModule } from '../users/users.module';
 import { GoogleCallbackController } from './google-oauth/google-callback.controller';
 import { GoogleStrategy } from './google-oauth/google.strategy';
@@ -21,7 +22,7 @@ import { SignInController } from './sign-in/sign-in.controller';
 import { SignInService } from './sign-in/sign-in.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Session, OAuthState]), PassportModule, UsersModule, GoogleModule],
+  imports: [TypeOrmModule.forFeature([Session, OAuthState]), PassportModule, UsersModule, GoogleModule, RiscModule],
   controllers: [SessionsController, SignInController, LinkController, GoogleCallbackController],
   providers: [
     SessionsService,

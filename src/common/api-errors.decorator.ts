@@ -28,6 +28,7 @@ export const ERROR_EXAMPLES: Record<ErrorCode, string> = {
   signup_disabled: 'There is no account for this email, and new sign-ups are disabled',
   email_not_verified: "Google has not verified this account's email address",
   google_account_mismatch: 'This email belongs to a user who signs in with another Google account',
+  google_account_disabled: 'Google reported this Google account disabled; sign-in with it is refused until Google enables it again',
   missing_scopes: 'The linked Google account has not granted Calendar access',
   not_found: 'No such route',
   user_not_found: 'No user with that id',

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   signup_disabled: HttpStatus.FORBIDDEN,
   email_not_verified: HttpStatus.FORBIDDEN,
   google_account_mismatch: HttpStatus.FORBIDDEN,
+  google_account_disabled: HttpStatus.FORBIDDEN,
   missing_scopes: HttpStatus.FORBIDDEN,
   not_found: HttpStatus.NOT_FOUND,
   user_not_found: HttpStatus.NOT_FOUND,

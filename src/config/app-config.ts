@@ -34,6 +34,9 @@ export interface GoogleConfig {
   allowedDomains: string[];
   autoCreateUsers: boolean;
   httpTimeoutMs: number;
+  /** Cross-Account Protection: who signs the security event tokens, and where their keys are. */
+  riscIssuer: string;
+  riscJwksUrl: string;
 }
 
 /** The validated, typed configuration. Built once, by loadConfig(); nothing else reads the environment. */
@@ -197,6 +200,9 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       allowedDomains: (env.GOOGLE_ALLOWED_DOMAINS ?? []).map(asciiLowerCase),
       autoCreateUsers: env.GOOGLE_AUTO_CREATE_USERS ?? true,
       httpTimeoutMs: env.GOOGLE_HTTP_TIMEOUT_MS ?? 5000,
+      // In local mode the emulator signs the security events, with the key of its ID tokens.
+      riscIssuer: emulatorConfig ? emulatorConfig.url : (env.GOOGLE_RISC_ISSUER ?? 'https://accounts.google.com/'),
+      riscJwksUrl: googleUrl(env.GOOGLE_RISC_JWKS_URL, 'https://www.googleapis.com/oauth2/v3/certs', '/oauth2/v3/certs'),
     },
     adminEmails: (env.ADMIN_EMAILS ?? []).map(normalizeEmail),
     stateTtlSeconds: env.STATE_TTL_SECONDS ?? 600,

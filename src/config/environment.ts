@@ -111,6 +111,15 @@ export class Environment {
   GOOGLE_CALENDAR_API_URL?: string;
 
   @IsOptional()
+  @IsString()
+  @Matches(/\S/, { message: 'must not be blank' })
+  GOOGLE_RISC_ISSUER?: string;
+
+  @IsOptional()
+  @IsUrl(URL_OPTIONS)
+  GOOGLE_RISC_JWKS_URL?: string;
+
+  @IsOptional()
   @Transform(toList)
   @IsString({ each: true })
   GOOGLE_LINK_SCOPES?: string[];

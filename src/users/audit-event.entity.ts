@@ -8,7 +8,13 @@ export type AuditAction =
   | 'google.unlinked'
   | 'google.reauth_required'
   // A sign-in refused because the user is bound to another Google account: `googleUserId` is the refused sub.
-  | 'google.account_mismatch';
+  | 'google.account_mismatch'
+  // Cross-Account Protection (src/risc): what Google reported about the account, and what was done.
+  | 'google.sessions_revoked'
+  | 'google.tokens_revoked'
+  | 'google.account_disabled'
+  | 'google.account_enabled'
+  | 'google.credential_change_required';
 
 /** An append-only record of who did what; kept when the user is deleted. */
 @Entity('audit_events')

@@ -23,6 +23,9 @@ const USABLE_COLUMNS: FindOptionsSelect<GoogleOAuth2User> = {
   status: true,
 };
 
+/** A link that still holds its tokens (the hot path selects only the access token). */
+type UsableLink = GoogleOAuth2User & { accessToken: SealedSecret; refreshToken: SealedSecret };
+
 const unavailable = () => new DomainError('google_unavailable', 'Google could not be reached; try again shortly');
 
 /**
@@ -57,9 +60,11 @@ export class GoogleAccessTokensService {
     return refresh;
   }
 
-  private checkUsable(link: GoogleOAuth2User | null): asserts link is GoogleOAuth2User {
+  private checkUsable(link: GoogleOAuth2User | null): asserts link is UsableLink {
     if (!link) throw new DomainError('google_not_linked', 'No Google account is linked');
-    if (link.status === 'needs_reauth') throw new DomainError('google_reauth_required', 'Google no longer accepts this link: connect the Google account again');
+    // Tokens erased (Google revoked the grant: Cross-Account Protection) always come with needs_reauth.
+    if (link.status === 'needs_reauth' || !link.accessToken)
+      throw new DomainError('google_reauth_required', 'Google no longer accepts this link: connect the Google account again');
     if (missingScopes(parseScopes(link.oauthScope), this.config.google.requiredScopes).length > 0) {
       throw new DomainError('missing_scopes', 'The linked Google account has not granted Calendar access');
     }
@@ -82,7 +87,7 @@ export class GoogleAccessTokensService {
     return outcome.token;
   }
 
-  private async refreshLocked(manager: EntityManager, link: GoogleOAuth2User): Promise<{ token: string } | { reauth: true }> {
+  private async refreshLocked(manager: EntityManager, link: UsableLink): Promise<{ token: string } | { reauth: true }> {
     try {
       const tokens = await this.oauth.refresh(link.refreshToken.open(link.userId));
       const changes: Partial<GoogleOAuth2User> = {

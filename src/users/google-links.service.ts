@@ -138,6 +138,8 @@ export class GoogleLinksService implements OnModuleInit {
 
   /** A link's refresh token, or undefined when it cannot be decrypted: logged by key id, never by value. */
   private readable(link: Pick<GoogleOAuth2User, 'userId' | 'googleUserId' | 'refreshToken'>): string | undefined {
+    // Erased when Google revoked the grant: nothing to keep, nothing left to revoke.
+    if (!link.refreshToken) return undefined;
     try {
       return link.refreshToken.open(link.userId);
     } catch (error) {

@@ -8,7 +8,8 @@ export type GoogleLinkStatus = 'active' | 'needs_reauth';
 /**
  * A user's linked Google account and the delegated tokens for it. The token columns hold
  * AES-256-GCM envelopes bound to the row's `user_id` (see src/crypto): open them with the row's
- * own `userId`. Never filter a query on them.
+ * own `userId`. Never filter a query on them. Both are null once Google revoked the grant (Cross-Account
+ * Protection's tokens-revoked): the link then only waits to be connected again.
  */
 @Entity('google_oauth2_users')
 @Index('google_oauth2_users_user_created_idx', ['userCreatedAt', 'userId'])
@@ -38,11 +39,11 @@ export class GoogleOAuth2User {
   @Column({ type: 'varchar', length: 320 })
   email: string;
 
-  @Column({ name: 'access_token', type: 'text', transformer: encryptedColumn('google_oauth2_users.access_token', { boundTo: 'user_id' }) })
-  accessToken: SealedSecret;
+  @Column({ name: 'access_token', type: 'text', transformer: encryptedColumn('google_oauth2_users.access_token', { boundTo: 'user_id' }), nullable: true })
+  accessToken: SealedSecret | null;
 
-  @Column({ name: 'refresh_token', type: 'text', transformer: encryptedColumn('google_oauth2_users.refresh_token', { boundTo: 'user_id' }) })
-  refreshToken: SealedSecret;
+  @Column({ name: 'refresh_token', type: 'text', transformer: encryptedColumn('google_oauth2_users.refresh_token', { boundTo: 'user_id' }), nullable: true })
+  refreshToken: SealedSecret | null;
 
   @Column({ name: 'access_token_expires_at', type: 'timestamptz' })
   accessTokenExpiresAt: Date;

@@ -251,6 +251,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/google/risc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a Cross-Account Protection security event token (Google calls this)
+         * @description The body is the SET itself (RFC 8417), `Content-Type: application/secevent+jwt`. Accepted (or seen before): 202, empty. Refused: 400 with the RFC 8935 error object; nothing is applied.
+         */
+        post: operations["RiscController_receive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -279,7 +299,7 @@ export interface components {
              * @description A machine code: what the route documents for this status
              * @enum {string}
              */
-            code: "invalid_request" | "unauthenticated" | "invalid_id_token" | "forbidden" | "csrf_rejected" | "domain_not_allowed" | "signup_disabled" | "email_not_verified" | "google_account_mismatch" | "missing_scopes" | "not_found" | "user_not_found" | "google_not_linked" | "google_reauth_required" | "google_account_in_use" | "no_offline_access" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "encryption_key_missing" | "google_unavailable" | "service_unavailable";
+            code: "invalid_request" | "unauthenticated" | "invalid_id_token" | "forbidden" | "csrf_rejected" | "domain_not_allowed" | "signup_disabled" | "email_not_verified" | "google_account_mismatch" | "google_account_disabled" | "missing_scopes" | "not_found" | "user_not_found" | "google_not_linked" | "google_reauth_required" | "google_account_in_use" | "no_offline_access" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "encryption_key_missing" | "google_unavailable" | "service_unavailable";
             /** @description A sentence for people (it may change; match on `code`) */
             message: string;
         };
@@ -326,6 +346,11 @@ export interface components {
         OutOfOfficeResponse: {
             events: components["schemas"]["OutOfOfficeEventView"][];
         };
+        RiscErrorResponse: {
+            /** @enum {string} */
+            err: "invalid_request" | "invalid_key" | "invalid_issuer" | "invalid_audience";
+            description: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -344,6 +369,7 @@ export type SessionTokenResponse = components['schemas']['SessionTokenResponse']
 export type AuthorizationUrlResponse = components['schemas']['AuthorizationUrlResponse'];
 export type OutOfOfficeEventView = components['schemas']['OutOfOfficeEventView'];
 export type OutOfOfficeResponse = components['schemas']['OutOfOfficeResponse'];
+export type RiscErrorResponse = components['schemas']['RiscErrorResponse'];
 export type $defs = Record<string, never>;
 export interface operations {
     UsersController_me: {
@@ -735,7 +761,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description code: domain_not_allowed | signup_disabled | email_not_verified | google_account_mismatch */
+            /** @description code: domain_not_allowed | signup_disabled | email_not_verified | google_account_mismatch | google_account_disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1027,6 +1053,46 @@ export interface operations {
                             };
                         };
                     };
+                };
+            };
+        };
+    };
+    RiscController_receive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/secevent+jwt": string;
+            };
+        };
+        responses: {
+            /** @description Received; applied once (a jti seen before is not applied again) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description err: invalid_request | invalid_key | invalid_issuer | invalid_audience (RFC 8935 §2.3) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiscErrorResponse"];
+                };
+            };
+            /** @description code: google_unavailable */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

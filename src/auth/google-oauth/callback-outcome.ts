@@ -38,6 +38,7 @@ export type SignInFailure =
   | 'email_not_verified'
   | 'invalid_id_token'
   | 'google_account_mismatch'
+  | 'google_account_disabled'
   | 'google_error';
 
 export type LinkAnswer = { flow: 'link'; reason: 'success' | LinkFailure };

@@ -57,6 +57,7 @@ export class SignInController {
     'signup_disabled',
     'email_not_verified',
     'google_account_mismatch',
+    'google_account_disabled',
     'google_unavailable',
     'rate_limited',
   )

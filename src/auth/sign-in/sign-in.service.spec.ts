@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DomainError } from '../../common/domain-error';
+import { GoogleAccountBlocksService } from '../../risc/google-account-blocks.service';
 import { AppConfig } from '../../config/app-config';
 import { GoogleUnavailableError, InvalidIdTokenError } from '../../google/google-errors';
 import { GoogleIdentity, GoogleIdTokenVerifier } from '../../google/google-id-token.verifier';
@@ -66,6 +67,7 @@ describe('SignInService', () => {
         { provide: AuditService, useValue: { record } },
         { provide: MetricsService, useValue: { loginOutcome } },
         { provide: AppConfig, useValue: { google } },
+        { provide: GoogleAccountBlocksService, useValue: { isDisabled: async () => false } },
       ],
     }).compile();
     service = moduleRef.get(SignInService);

@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { googleDomainError, InvalidIdTokenError } from '../../google/google-errors';
 import { GoogleIdentity, GoogleIdTokenVerifier } from '../../google/google-id-token.verifier';
 import { MetricsService } from '../../metrics/metrics.service';
+import { GoogleAccountBlocksService } from '../../risc/google-account-blocks.service';
 import { AuditService } from '../../users/audit.service';
 import { User } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
@@ -13,7 +14,14 @@ import { IssuedSession, SessionsService } from '../sessions/sessions.service';
 import { SignInRefusedError } from './sign-in-refused.error';
 
 /** The refusals a sign-in callback names as its reason; any other failure is google_error. */
-const REFUSALS = new Set<ErrorCode>(['domain_not_allowed', 'signup_disabled', 'email_not_verified', 'invalid_id_token', 'google_account_mismatch']);
+const REFUSALS = new Set<ErrorCode>([
+  'domain_not_allowed',
+  'signup_disabled',
+  'email_not_verified',
+  'invalid_id_token',
+  'google_account_mismatch',
+  'google_account_disabled',
+]);
 
 /**
  * Sign-in with Google, from a browser (the callback) or a native client (the ID-token exchange).
@@ -33,6 +41,7 @@ export class SignInService {
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
+    private readonly blocks: GoogleAccountBlocksService,
   ) {}
 
   /** The browser flow's end: always an answer, never a throw. */
@@ -64,6 +73,8 @@ export class SignInService {
   }
 
   private async userFor(identity: GoogleIdentity): Promise<User> {
+    // Cross-Account Protection: Google said this account is disabled (maybe hijacked).
+    if (await this.blocks.isDisabled(identity.sub)) throw new SignInRefusedError('google_account_disabled');
     if (!identity.emailVerified) throw new SignInRefusedError('email_not_verified');
     if (!this.domainAllowed(identity)) throw new SignInRefusedError('domain_not_allowed');
     const user = (await this.users.findByGoogleSub(identity.sub)) ?? (await this.users.findByEmail(identity.email)) ?? (await this.signUp(identity));
