@@ -69,7 +69,8 @@ export async function queryPlans(
   const dataSource = await new DataSource({ ...dataSourceOptions(databaseUrl), logging: ['query'], logger }).initialize();
   try {
     const repository = <T extends object>(entity: new () => T) => dataSource.getRepository(entity);
-    const audit = new AuditService(repository(AuditEvent));
+    // No WEBHOOK_URL: the outbox queues nothing.
+    const audit = new AuditService(repository(AuditEvent), { enqueue: async () => undefined } as never);
     const users = new UsersService(repository(User), audit, config);
     const sessions = new SessionsService(repository(Session), users, audit, config);
     const profiles = new UserProfilesService(repository(User), repository(GoogleOAuth2User), users);

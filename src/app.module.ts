@@ -12,6 +12,7 @@ import { EnvelopeUpgradeBootstrap } from './crypto/envelope-upgrade.bootstrap';
 import { dataSourceOptions } from './database/data-source.options';
 import { EmulatorModule } from './emulator/emulator.module';
 import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { UsersModule } from './users/users.module';
@@ -30,6 +31,7 @@ export class AppModule {
         CryptoModule,
         MetricsModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, config.databasePoolMode), migrationsRun: true }),
+        JobsModule,
         UsersModule,
         AuthModule,
         CalendarModule,

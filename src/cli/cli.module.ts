@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { CryptoModule } from '../crypto/crypto.module';
 import { dataSourceOptions } from '../database/data-source.options';
+import { JobsModule } from '../jobs/jobs.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { UsersModule } from '../users/users.module';
 
@@ -19,6 +20,7 @@ export class CliModule {
         CryptoModule,
         MetricsModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, config.databasePoolMode), migrationsRun: true, logging: false }),
+        JobsModule,
         UsersModule,
         AuthModule,
       ],

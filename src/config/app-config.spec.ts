@@ -136,6 +136,19 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...production, DATA_DIR: dataDir(), API_DOCS: 'true' }).apiDocs).toBe(true);
     });
 
+    it('needs WEBHOOK_SECRET with WEBHOOK_URL, and a whsec_ secret', () => {
+      const hook = { DATA_DIR: dataDir(), WEBHOOK_URL: 'https://app.example.com/hooks' };
+
+      expect(() => loadConfig(hook)).toThrow('Invalid configuration: WEBHOOK_SECRET is required when WEBHOOK_URL is set');
+      expect(() => loadConfig({ ...hook, WEBHOOK_SECRET: 'plain-secret' })).toThrow(/^Invalid configuration: WEBHOOK_SECRET: /);
+      expect(loadConfig({ ...hook, WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }).webhook).toEqual({
+        url: 'https://app.example.com/hooks',
+        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        retryDelaySeconds: 30,
+      });
+      expect(loadConfig({ DATA_DIR: dataDir() }).webhook).toBeUndefined();
+    });
+
     it('keeps METRICS_TOKEN as given', () => {
       expect(loadConfig({ DATA_DIR: dataDir() }).metricsToken).toBeUndefined();
       expect(loadConfig({ ...production, DATA_DIR: dataDir(), METRICS_TOKEN: 'scrape-me-0123456789' }).metricsToken).toBe('scrape-me-0123456789');

@@ -40,6 +40,13 @@ export interface GoogleConfig {
 }
 
 /** The validated, typed configuration. Built once, by loadConfig(); nothing else reads the environment. */
+export interface WebhookConfig {
+  url: string;
+  secret: string;
+  /** The first retry's delay; each further one doubles (pg-boss retryBackoff). */
+  retryDelaySeconds: number;
+}
+
 export class AppConfig {
   readonly production: boolean;
   readonly port: number;
@@ -65,6 +72,10 @@ export class AppConfig {
   readonly authRateLimit: number;
   readonly trustProxy: boolean;
   readonly revocationRetrySeconds: number;
+  /** Where audit events are POSTed, signed (Standard Webhooks); undefined: no webhooks. */
+  readonly webhook: WebhookConfig | undefined;
+  /** Links not refreshed for this many days are checked in the background; 0: never. */
+  readonly grantCheckDays: number;
   readonly logFormat: 'json' | 'pretty';
   readonly logLevel: string;
   /** When set, /metrics needs it as a Bearer token; unset in production, /metrics is not served. */
@@ -212,6 +223,8 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     authRateLimit: env.AUTH_RATE_LIMIT ?? 60,
     trustProxy: env.TRUST_PROXY ?? false,
     revocationRetrySeconds: env.REVOCATION_RETRY_SECONDS ?? 30,
+    webhook: env.WEBHOOK_URL ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, retryDelaySeconds: env.WEBHOOK_RETRY_DELAY_SECONDS ?? 30 } : undefined,
+    grantCheckDays: env.GOOGLE_GRANT_CHECK_DAYS ?? 7,
     logFormat: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'warn' : 'info'),
     metricsToken: env.METRICS_TOKEN,

@@ -197,6 +197,30 @@ export class Environment {
   REVOCATION_RETRY_SECONDS?: number;
 
   @IsOptional()
+  @IsUrl(URL_OPTIONS)
+  WEBHOOK_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^whsec_[A-Za-z0-9+/]+={0,2}$/, { message: 'must be a Standard Webhooks secret: whsec_ followed by base64' })
+  WEBHOOK_SECRET?: string;
+
+  /** Test-only knob: the first webhook retry delay in seconds (doubling after each failure). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  WEBHOOK_RETRY_DELAY_SECONDS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  GOOGLE_GRANT_CHECK_DAYS?: number;
+
+  @IsOptional()
   @IsIn(['json', 'pretty'])
   LOG_FORMAT?: string;
 
@@ -258,6 +282,9 @@ export function validateEnvironment(raw: Record<string, string | undefined>): En
   }
   if (environment.GOOGLE_CLIENT_SECRET && !environment.GOOGLE_CLIENT_ID) {
     throw new ConfigurationError('Invalid configuration: GOOGLE_CLIENT_ID is required when GOOGLE_CLIENT_SECRET is set');
+  }
+  if (environment.WEBHOOK_URL && !environment.WEBHOOK_SECRET) {
+    throw new ConfigurationError('Invalid configuration: WEBHOOK_SECRET is required when WEBHOOK_URL is set');
   }
   return environment;
 }

@@ -57,10 +57,22 @@ export class GoogleRevocationsService implements OnApplicationBootstrap, OnModul
   }
 
   /**
-   * Tries one revocation now: false when Google could not take it (it stays queued for the timer).
-   * A database failure (reading or rescheduling the row) is thrown to the caller.
+   * Tries one revocation now, after the caller's change committed: false when it could not be done
+   * (it stays queued for the timer). Never throws: a database failure here (reading or rescheduling
+   * the row) must not turn a committed unlink into an error answer; the queued row is retried.
    */
   async attempt(id: string): Promise<boolean> {
+    try {
+      return await this.tryNow(id);
+    } catch (error) {
+      // The error's class and code only: a database error's message can quote row values.
+      const code = (error as { code?: unknown }).code;
+      this.logger.warn({ revocationId: id, error: (error as Error).name, code }, 'A queued revocation could not be tried now; the retry timer will');
+      return false;
+    }
+  }
+
+  private async tryNow(id: string): Promise<boolean> {
     const revocation = await this.revocations.findOneBy({ id });
     return revocation ? this.send(revocation) : true;
   }
@@ -74,7 +86,7 @@ export class GoogleRevocationsService implements OnApplicationBootstrap, OnModul
         RETURNING id`,
     );
     let done = 0;
-    for (const { id } of claimed) if (await this.attempt(id)) done += 1;
+    for (const { id } of claimed) if (await this.tryNow(id)) done += 1;
     return done;
   }
 

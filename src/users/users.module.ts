@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { GoogleModule } from '../google/google.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AdminController } from './admin.controller';
 import { AuditEvent } from './audit-event.entity';
 import { AuditService } from './audit.service';
@@ -15,7 +16,7 @@ import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, AuditEvent, GoogleOAuth2User, GoogleRevocation]), GoogleModule],
+  imports: [TypeOrmModule.forFeature([User, AuditEvent, GoogleOAuth2User, GoogleRevocation]), GoogleModule, WebhooksModule],
   controllers: [UsersController, AdminController],
   providers: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleRevocationsService, GoogleAccessTokensService],
   exports: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleRevocationsService, GoogleAccessTokensService],

@@ -6,6 +6,7 @@ import { EncryptionUpgrades1796192452168 } from './1796192452168-EncryptionUpgra
 import { EmailAsciiLowercase1796196122267 } from './1796196122267-EmailAsciiLowercase';
 import { OAuthStateUseAndSession1796196230130 } from './1796196230130-OAuthStateUseAndSession';
 import { CrossAccountProtection1796300000000 } from './1796300000000-CrossAccountProtection';
+import { JobQueue1796300000001 } from './1796300000001-JobQueue';
 
 /**
  * Listed explicitly (no globs), so the same list loads under tsc output, Jest and the TypeORM CLI.
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   EmailAsciiLowercase1796196122267,
   OAuthStateUseAndSession1796196230130,
   CrossAccountProtection1796300000000,
+  JobQueue1796300000001,
 ];
