@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
 import { GoogleCalendarClient, GoogleCalendarEvent } from '../google/google-calendar.client';
-import { GoogleRejectedError, GoogleUnavailableError } from '../google/google-errors';
+import { googleDomainError, GoogleRejectedError } from '../google/google-errors';
 import { GoogleAccessTokensService } from '../users/google-access-tokens.service';
 import { OutOfOfficeEventView } from './out-of-office.dto';
 
@@ -59,12 +59,6 @@ export class OutOfOfficeService {
   }
 
   private mapped(error: unknown): unknown {
-    if (error instanceof GoogleRejectedError && error.status === 403) {
-      return new DomainError('missing_scopes', 'The linked Google account has not granted Calendar access');
-    }
-    if (error instanceof GoogleUnavailableError || error instanceof GoogleRejectedError) {
-      return new DomainError('google_unavailable', 'Google Calendar could not be reached; try again shortly');
-    }
-    return error;
+    return googleDomainError(error) ?? error;
   }
 }

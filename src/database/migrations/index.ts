@@ -5,6 +5,7 @@ import { LinkUserCreatedAt1796157867156 } from './1796157867156-LinkUserCreatedA
 import { EncryptionUpgrades1796192452168 } from './1796192452168-EncryptionUpgrades';
 import { EmailAsciiLowercase1796196122267 } from './1796196122267-EmailAsciiLowercase';
 import { OAuthStateUseAndSession1796196230130 } from './1796196230130-OAuthStateUseAndSession';
+import { RefreshLease1796214505415 } from './1796214505415-RefreshLease';
 
 /**
  * Listed explicitly (no globs), so the same list loads under tsc output, Jest and the TypeORM CLI.
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   EncryptionUpgrades1796192452168,
   EmailAsciiLowercase1796196122267,
   OAuthStateUseAndSession1796196230130,
+  RefreshLease1796214505415,
 ];
