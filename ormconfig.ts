@@ -15,4 +15,4 @@ if (!url) {
   process.exit(1);
 }
 
-export default new DataSource(dataSourceOptions(url));
+export default new DataSource(dataSourceOptions(url, config.databasePoolMode));

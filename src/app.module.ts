@@ -29,7 +29,7 @@ export class AppModule {
         RateLimitModule,
         CryptoModule,
         MetricsModule,
-        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), migrationsRun: true }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, config.databasePoolMode), migrationsRun: true }),
         UsersModule,
         AuthModule,
         CalendarModule,

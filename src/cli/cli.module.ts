@@ -18,7 +18,7 @@ export class CliModule {
         ConfigModule.forRoot(config),
         CryptoModule,
         MetricsModule,
-        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), migrationsRun: true, logging: false }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, config.databasePoolMode), migrationsRun: true, logging: false }),
         UsersModule,
         AuthModule,
       ],

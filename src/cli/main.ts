@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
   if (migration) {
     if (rest.length) throw new UsageError(`${command} takes no options`);
     const config = loadConfig();
-    await withDatabase(config, (databaseUrl) => withDataSource(databaseUrl, migration));
+    await withDatabase(config, (databaseUrl) => withDataSource(databaseUrl, config.databasePoolMode, migration));
     return;
   }
   const handler = command ? COMMANDS[command] : undefined;

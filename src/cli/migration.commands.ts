@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../database/data-source.options';
+import type { PoolMode } from '../database/pool-mode';
 
 type MigrationCommand = (dataSource: DataSource) => Promise<void>;
 
@@ -26,8 +27,8 @@ export const MIGRATION_COMMANDS: Record<string, MigrationCommand> = {
   },
 };
 
-export async function withDataSource(databaseUrl: string, run: MigrationCommand): Promise<void> {
-  const dataSource = await new DataSource({ ...dataSourceOptions(databaseUrl), logging: false }).initialize();
+export async function withDataSource(databaseUrl: string, poolMode: PoolMode, run: MigrationCommand): Promise<void> {
+  const dataSource = await new DataSource({ ...dataSourceOptions(databaseUrl, poolMode), logging: false }).initialize();
   try {
     await run(dataSource);
   } finally {

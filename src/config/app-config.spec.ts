@@ -46,6 +46,7 @@ describe('loadConfig', () => {
     [{ PORT: 'eighty' }, /PORT: must be a number/],
     [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
+    [{ DATABASE_POOL_MODE: 'statement' }, /DATABASE_POOL_MODE: must be one of direct, session, transaction/],
     [{ GOOGLE_LINK_PROMPT: 'always' }, /GOOGLE_LINK_PROMPT/],
     [{ GOOGLE_AUTO_CREATE_USERS: 'yes' }, /GOOGLE_AUTO_CREATE_USERS/],
     [{ STATE_TTL_SECONDS: '-5' }, /STATE_TTL_SECONDS/],
@@ -71,6 +72,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir(), ...env })).toThrow(name);
   });
 
+  it('DATABASE_POOL_MODE names the pooler in front of DATABASE_URL; the embedded database is always direct', () => {
+    const pooled = { DATABASE_URL: 'postgres://pgbouncer:6432/x', GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 's', ENCRYPTION_KEYS: KEY };
+
+    expect(loadConfig({ DATA_DIR: dataDir(), ...pooled, DATABASE_POOL_MODE: 'transaction' }).databasePoolMode).toBe('transaction');
+    expect(loadConfig({ DATA_DIR: dataDir(), ...pooled, DATABASE_POOL_MODE: 'session' }).databasePoolMode).toBe('session');
+    expect(loadConfig({ DATA_DIR: dataDir(), DATABASE_POOL_MODE: 'transaction' }).databasePoolMode).toBe('direct');
+  });
+
   it('accepts a complete production configuration', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
@@ -83,6 +92,7 @@ describe('loadConfig', () => {
     });
 
     expect(config.encryptionKeys.map((key) => key.id)).toEqual(['k1', 'k0']);
+    expect(config.databasePoolMode).toBe('direct');
     expect(config.secureCookies).toBe(true);
     expect(config.trustedOrigins).toEqual(['https://link.example.com', 'https://app.example.com']);
   });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { PoolMode } from '../database/pool-mode';
 import { asciiLowerCase, normalizeEmail } from '../common/email-address';
 import { EmulatorConfig, GOOGLE_ACCOUNTS_ISSUER, loadEmulatorConfig } from './emulator-config';
 import { ConfigurationError, Environment, validateEnvironment } from './environment';
@@ -46,6 +47,8 @@ export class AppConfig {
   readonly servesFrontend: boolean;
   readonly secureCookies: boolean;
   readonly databaseUrl: string | undefined;
+  /** What stands between the service and PostgreSQL (DATABASE_POOL_MODE): see src/database/pool-mode.ts. */
+  readonly databasePoolMode: PoolMode;
   readonly dataDir: string;
   readonly redisUrl: string | undefined;
   readonly encryptionKeys: EncryptionKeyConfig[];
@@ -168,6 +171,8 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     servesFrontend: origin(frontendUrl) === origin(publicUrl),
     secureCookies: publicUrl.startsWith('https:'),
     databaseUrl: env.DATABASE_URL,
+    // The embedded PostgreSQL is always reached directly.
+    databasePoolMode: env.DATABASE_URL ? ((env.DATABASE_POOL_MODE as PoolMode | undefined) ?? 'direct') : 'direct',
     dataDir,
     redisUrl: env.REDIS_URL,
     encryptionKeys,

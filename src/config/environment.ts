@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, validateSync, ValidationError } from 'class-validator';
+import { POOL_MODES } from '../database/pool-mode';
 
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 const PROMPTS = ['consent', 'select_account', 'none', ''];
@@ -49,6 +50,10 @@ export class Environment {
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// connection string' })
   DATABASE_URL?: string;
+
+  @IsOptional()
+  @IsIn(POOL_MODES, { message: `must be one of ${POOL_MODES.join(', ')}` })
+  DATABASE_POOL_MODE?: string;
 
   @IsOptional()
   @IsString()

@@ -1,9 +1,20 @@
 import type { DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { namedStatementsAllowed, PoolMode, STATEMENT_TIMEOUT_MS } from './pool-mode';
+import { TransactionTimeoutSubscriber } from './transaction-timeout.subscriber';
 
-/** The single DataSource configuration: used by the app and by ormconfig.ts for the migration commands. */
-export function dataSourceOptions(url: string): DataSourceOptions {
+/** What prepared-statement.ts reads back from the options: how it may send its statements. */
+export interface PoolExtra {
+  namedStatements: boolean;
+}
+
+/**
+ * The single DataSource configuration: used by the app and by ormconfig.ts for the migration
+ * commands. `poolMode` (DATABASE_POOL_MODE) says whether a connection pooler stands in between.
+ */
+export function dataSourceOptions(url: string, poolMode: PoolMode = 'direct'): DataSourceOptions {
+  const direct = poolMode === 'direct';
   return {
     type: 'postgres',
     url,
@@ -14,13 +25,16 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     uuidExtension: 'pgcrypto',
     applicationName: 'google-link',
+    subscribers: direct ? [] : [TransactionTimeoutSubscriber],
     extra: {
       max: 10,
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30000,
-      statement_timeout: 15000,
+      // A startup parameter: PostgreSQL takes it, PgBouncer refuses it (see TransactionTimeoutSubscriber).
+      ...(direct ? { statement_timeout: STATEMENT_TIMEOUT_MS } : {}),
       // A frozen (not stopped) server must not hang a request: give up a little after the server would.
-      query_timeout: 20000,
-    },
+      query_timeout: STATEMENT_TIMEOUT_MS + 5000,
+      namedStatements: namedStatementsAllowed(poolMode),
+    } satisfies PoolExtra & Record<string, unknown>,
   };
 }
