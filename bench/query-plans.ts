@@ -14,6 +14,7 @@ import { OAuthState } from '../src/auth/google-oauth/oauth-state.entity';
 import { AuditEvent } from '../src/users/audit-event.entity';
 import { AuditService } from '../src/users/audit.service';
 import { GoogleAccessTokensService } from '../src/users/google-access-tokens.service';
+import { GoogleRefreshLeasesService } from '../src/users/google-refresh-leases.service';
 import { GoogleOAuth2User } from '../src/users/google-oauth2-user.entity';
 import { User } from '../src/users/user.entity';
 import { UserProfilesService } from '../src/users/user-profiles.service';
@@ -75,7 +76,15 @@ export async function queryPlans(
     const sessions = new SessionsService(repository(Session), users, audit, config);
     const profiles = new UserProfilesService(repository(User), repository(GoogleOAuth2User), users);
     const states = new OAuthStateStore(repository(OAuthState), keyRing, config);
-    const accessTokens = new GoogleAccessTokensService(repository(GoogleOAuth2User), null as never, audit, null as never, config);
+    const accessTokens = new GoogleAccessTokensService(
+      repository(GoogleOAuth2User),
+      new GoogleRefreshLeasesService(repository(GoogleOAuth2User)),
+      null as never,
+      null as never,
+      audit,
+      null as never,
+      config,
+    );
     const browserSecret = 'b'.repeat(43);
     const firstPage = await profiles.list({}, { limit: 50 });
     const firstLinkedPage = await profiles.list({ linked: true }, { limit: 50 });

@@ -27,6 +27,14 @@ describe('outOfOfficeWindow', () => {
   });
 });
 
+it.each([
+  ['9999-12-31', undefined],
+  ['+275760-09-13', undefined],
+  ['1800-01-01', '1800-01-02'],
+])('refuses an extreme date (from %s) with invalid_request', (from, to) => {
+  expect(() => outOfOfficeWindow(from, to, NOW)).toThrow(/between 1900 and 9000/);
+});
+
 describe('toView', () => {
   it('keeps all-day dates as Google gives them, end exclusive', () => {
     const view = toView({ id: 'a', summary: 'Holiday', start: { date: '2026-12-24' }, end: { date: '2026-12-27' } });

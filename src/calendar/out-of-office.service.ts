@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
 import { GoogleCalendarClient, GoogleCalendarEvent } from '../google/google-calendar.client';
-import { GoogleRejectedError, GoogleUnavailableError } from '../google/google-errors';
+import { googleDomainError, GoogleRejectedError } from '../google/google-errors';
 import { GoogleAccessTokensService } from '../users/google-access-tokens.service';
 import { OutOfOfficeEventView } from './out-of-office.dto';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_WINDOW_DAYS = 30;
 export const MAX_WINDOW_DAYS = 90;
+const EARLIEST = Date.UTC(1900, 0, 1);
+const LATEST = Date.UTC(9000, 0, 1);
 
 export interface Window {
   from: Date;
@@ -19,6 +21,9 @@ export function outOfOfficeWindow(from: string | undefined, to: string | undefin
   const start = from ? new Date(from) : now;
   const end = to ? new Date(to) : new Date(start.getTime() + DEFAULT_WINDOW_DAYS * DAY_MS);
   if (Number.isNaN(start.getTime())) throw new DomainError('invalid_request', 'from must be an ISO 8601 date or date-time');
+  // Years PostgreSQL and Google both take, with room for the 90-day window (year 9999 + 30 days is not RFC 3339).
+  if ([start, end].some((date) => date.getTime() < EARLIEST || date.getTime() > LATEST))
+    throw new DomainError('invalid_request', 'from and to must lie between 1900 and 9000');
   if (Number.isNaN(end.getTime())) throw new DomainError('invalid_request', 'to must be an ISO 8601 date or date-time');
   if (end.getTime() <= start.getTime()) throw new DomainError('invalid_request', 'to must be after from');
   if (end.getTime() - start.getTime() > MAX_WINDOW_DAYS * DAY_MS)
@@ -59,12 +64,6 @@ export class OutOfOfficeService {
   }
 
   private mapped(error: unknown): unknown {
-    if (error instanceof GoogleRejectedError && error.status === 403) {
-      return new DomainError('missing_scopes', 'The linked Google account has not granted Calendar access');
-    }
-    if (error instanceof GoogleUnavailableError || error instanceof GoogleRejectedError) {
-      return new DomainError('google_unavailable', 'Google Calendar could not be reached; try again shortly');
-    }
-    return error;
+    return googleDomainError(error) ?? error;
   }
 }

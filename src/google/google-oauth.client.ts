@@ -20,6 +20,9 @@ export interface GoogleUserInfo {
   hd?: string;
 }
 
+/** Google's access tokens live an hour; a lifetime over a day (1e20, say) is not an answer of Google's. */
+const MAX_EXPIRES_IN_SECONDS = 86_400;
+
 /** Google's OAuth 2.0 endpoints: code exchange, refresh, revocation, userinfo. */
 @Injectable()
 export class GoogleOAuthClient {
@@ -74,7 +77,7 @@ export class GoogleOAuthClient {
     const valid =
       typeof tokens.access_token === 'string' &&
       tokens.access_token.length > 0 &&
-      (tokens.expires_in === undefined || (typeof tokens.expires_in === 'number' && tokens.expires_in > 0)) &&
+      (tokens.expires_in === undefined || (Number.isFinite(tokens.expires_in) && tokens.expires_in > 0 && tokens.expires_in <= MAX_EXPIRES_IN_SECONDS)) &&
       (tokens.refresh_token === undefined || typeof tokens.refresh_token === 'string') &&
       (tokens.scope === undefined || typeof tokens.scope === 'string') &&
       (tokens.id_token === undefined || typeof tokens.id_token === 'string');

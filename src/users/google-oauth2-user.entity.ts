@@ -55,6 +55,17 @@ export class GoogleOAuth2User {
   @Column({ type: 'varchar', length: 16, default: 'active' })
   status: GoogleLinkStatus;
 
+  /**
+   * The refresh lease: who may call Google's token endpoint for this link right now, and until when
+   * (see GoogleAccessTokensService). Claimed and released by single statements, never held in a
+   * transaction; an expired lease is free (its holder crashed or hung).
+   */
+  @Column({ name: 'refresh_lease_id', type: 'uuid', nullable: true, select: false })
+  refreshLeaseId?: string | null;
+
+  @Column({ name: 'refresh_lease_until', type: 'timestamptz', nullable: true, select: false })
+  refreshLeaseUntil?: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -8,6 +8,7 @@ import { AuditService } from './audit.service';
 import { GoogleAccessTokensService } from './google-access-tokens.service';
 import { GoogleLinksService } from './google-links.service';
 import { GoogleOAuth2User } from './google-oauth2-user.entity';
+import { GoogleRefreshLeasesService } from './google-refresh-leases.service';
 import { GoogleRevocation } from './google-revocation.entity';
 import { GoogleRevocationsService } from './google-revocations.service';
 import { UserProfilesService } from './user-profiles.service';
@@ -18,7 +19,15 @@ import { UsersService } from './users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([User, AuditEvent, GoogleOAuth2User, GoogleRevocation]), GoogleModule, WebhooksModule],
   controllers: [UsersController, AdminController],
-  providers: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleRevocationsService, GoogleAccessTokensService],
+  providers: [
+    UsersService,
+    AuditService,
+    UserProfilesService,
+    GoogleLinksService,
+    GoogleRevocationsService,
+    GoogleRefreshLeasesService,
+    GoogleAccessTokensService,
+  ],
   exports: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleRevocationsService, GoogleAccessTokensService],
 })
 export class UsersModule {}

@@ -246,6 +246,33 @@ describe('out-of-office events and token refresh (e2e)', () => {
     expect(after.status).toBe('active');
   });
 
+  it.each([1e20, -5, 0, 'NaN'])('answers a token answer with expires_in=%p with 502 google_unavailable, storing nothing', async (expiresIn) => {
+    const someone = await linked();
+    const before = (await storedLink(app, someone.user.id))!;
+    await expireAccessToken(someone.user.id);
+    google.fail('refresh', { status: 200, body: { access_token: 'ya29.nonsense', expires_in: expiresIn, token_type: 'Bearer' } });
+
+    const reply = await someone.browser.get(OOO);
+
+    expect(reply.status).toBe(502);
+    expect(reply.json().code).toBe('google_unavailable');
+    expect((await storedLink(app, someone.user.id))!.accessToken).toBe(before.accessToken);
+  });
+
+  it.each(['from=9999-12-31', 'from=1800-01-01&to=1800-01-02', 'to=9999-12-31T00:00:00Z'])(
+    'answers %s with 400 invalid_request, never asking Google',
+    async (query) => {
+      const someone = await linked();
+      google.resetRequests();
+
+      const reply = await someone.browser.get(`${OOO}?${query}`);
+
+      expect(reply.status).toBe(400);
+      expect(reply.json()).toMatchObject({ statusCode: 400, code: 'invalid_request' });
+      expect(google.requests('calendar')).toHaveLength(0);
+    },
+  );
+
   it.each([
     ['a 503', { status: 503 }],
     ['a timeout', { delayMs: 1500 }],

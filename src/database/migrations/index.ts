@@ -5,6 +5,7 @@ import { LinkUserCreatedAt1796157867156 } from './1796157867156-LinkUserCreatedA
 import { EncryptionUpgrades1796192452168 } from './1796192452168-EncryptionUpgrades';
 import { EmailAsciiLowercase1796196122267 } from './1796196122267-EmailAsciiLowercase';
 import { OAuthStateUseAndSession1796196230130 } from './1796196230130-OAuthStateUseAndSession';
+import { RefreshLease1796214505415 } from './1796214505415-RefreshLease';
 import { CrossAccountProtection1796300000000 } from './1796300000000-CrossAccountProtection';
 import { JobQueue1796300000001 } from './1796300000001-JobQueue';
 
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   EncryptionUpgrades1796192452168,
   EmailAsciiLowercase1796196122267,
   OAuthStateUseAndSession1796196230130,
+  RefreshLease1796214505415,
   CrossAccountProtection1796300000000,
   JobQueue1796300000001,
 ];
