@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } fr
 import { ApiErrors } from '../common/api-errors.decorator';
 import { CurrentPrincipal } from '../common/decorators';
 import type { Principal } from '../common/request-context';
+import { GoogleApiRateLimited } from '../rate-limit/google-api-rate-limit.guard';
 import { OutOfOfficeQuery, OutOfOfficeResponse } from './out-of-office.dto';
 import { outOfOfficeWindow, OutOfOfficeService } from './out-of-office.service';
 
@@ -14,6 +15,7 @@ export class OutOfOfficeController {
   constructor(private readonly outOfOffice: OutOfOfficeService) {}
 
   @Get()
+  @GoogleApiRateLimited()
   @ApiOperation({ summary: 'My upcoming out-of-office events, read from Google Calendar with the linked account' })
   @ApiOkResponse({ type: OutOfOfficeResponse })
   @ApiErrors(
@@ -25,6 +27,8 @@ export class OutOfOfficeController {
     'google_reauth_required',
     'encryption_key_missing',
     'google_unavailable',
+    'rate_limited',
+    { rate_limited: 'Too many requests to Google for this user; retry after the Retry-After seconds' },
   )
   async list(@CurrentPrincipal() principal: Principal, @Query() query: OutOfOfficeQuery): Promise<OutOfOfficeResponse> {
     const window = outOfOfficeWindow(query.from, query.to);

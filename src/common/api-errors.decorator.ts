@@ -72,6 +72,8 @@ export function ApiErrors(...errors: Array<number | ErrorCode | ErrorWording>) {
         status,
         type: ErrorResponse,
         description: statusCodes.length ? `code: ${statusCodes.join(' | ')}` : undefined,
+        headers:
+          status === 429 ? { 'Retry-After': { description: 'Seconds until the limit lets requests through again', schema: { type: 'integer' } } } : undefined,
         examples: Object.fromEntries(
           statusCodes.map((code) => [code, { summary: code, value: { statusCode: status, code, message: wording[code] ?? ERROR_EXAMPLES[code] } }]),
         ),

@@ -22,6 +22,8 @@ describe('loadConfig', () => {
     expect(config.stateTtlSeconds).toBe(600);
     expect(config.sessionTtlSeconds).toBe(86400);
     expect(config.secureCookies).toBe(false);
+    expect(config.authRateLimit).toBe(60);
+    expect(config.googleApiRateLimit).toBe(60);
   });
 
   it('generates local-mode keys once, into DATA_DIR, readable only by the owner', () => {
@@ -50,6 +52,9 @@ describe('loadConfig', () => {
     [{ GOOGLE_LINK_PROMPT: 'always' }, /GOOGLE_LINK_PROMPT/],
     [{ GOOGLE_AUTO_CREATE_USERS: 'yes' }, /GOOGLE_AUTO_CREATE_USERS/],
     [{ STATE_TTL_SECONDS: '-5' }, /STATE_TTL_SECONDS/],
+    [{ GOOGLE_API_RATE_LIMIT: '0' }, /GOOGLE_API_RATE_LIMIT/],
+    [{ GOOGLE_API_RATE_LIMIT: '2.5' }, /GOOGLE_API_RATE_LIMIT/],
+    [{ GOOGLE_API_RATE_LIMIT: 'many' }, /GOOGLE_API_RATE_LIMIT/],
     [{ ADMIN_EMAILS: 'root' }, /ADMIN_EMAILS/],
     [{ LOG_FORMAT: 'xml' }, /LOG_FORMAT/],
     [{ ENCRYPTION_KEYS: 'k1:short' }, /ENCRYPTION_KEYS/],
@@ -70,6 +75,10 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'postgres://db/x', GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 's' }, /ENCRYPTION_KEYS/],
   ])('refuses local-only parts in production: %j', (env, name) => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir(), ...env })).toThrow(name);
+  });
+
+  it('reads GOOGLE_API_RATE_LIMIT as a number', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), GOOGLE_API_RATE_LIMIT: '3' }).googleApiRateLimit).toBe(3);
   });
 
   it('DATABASE_POOL_MODE names the pooler in front of DATABASE_URL; the embedded database is always direct', () => {

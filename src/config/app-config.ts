@@ -70,6 +70,8 @@ export class AppConfig {
   /** Origins a cookie-authenticated, state-changing request may come from. */
   readonly trustedOrigins: string[];
   readonly authRateLimit: number;
+  /** Requests a minute per user on the routes that call Google for that user. */
+  readonly googleApiRateLimit: number;
   readonly trustProxy: boolean;
   readonly revocationRetrySeconds: number;
   /** Where audit events are POSTed, signed (Standard Webhooks); undefined: no webhooks. */
@@ -221,6 +223,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     corsOrigins,
     trustedOrigins: [...new Set([origin(publicUrl), origin(frontendUrl), ...corsOrigins])],
     authRateLimit: env.AUTH_RATE_LIMIT ?? 60,
+    googleApiRateLimit: env.GOOGLE_API_RATE_LIMIT ?? 60,
     trustProxy: env.TRUST_PROXY ?? false,
     revocationRetrySeconds: env.REVOCATION_RETRY_SECONDS ?? 30,
     webhook: env.WEBHOOK_URL ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, retryDelaySeconds: env.WEBHOOK_RETRY_DELAY_SECONDS ?? 30 } : undefined,

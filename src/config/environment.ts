@@ -184,6 +184,12 @@ export class Environment {
   AUTH_RATE_LIMIT?: number;
 
   @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  GOOGLE_API_RATE_LIMIT?: number;
+
+  @IsOptional()
   @Transform(toBoolean)
   @IsBoolean()
   TRUST_PROXY?: boolean;

@@ -1,11 +1,31 @@
+import { Redis } from 'ioredis';
+import { GOOGLE_API_KEY_PREFIX } from '../../src/rate-limit/rate-limit.constants';
+import { RATE_LIMIT_KEY_PREFIX } from '../../src/rate-limit/redis-throttler.storage';
 import { FakeGoogle } from '../support/fake-google';
 import { auditActions, linkGoogle, person, Person, storedLink } from '../support/google-flows';
-import { HttpClient } from '../support/http-client';
-import { uniqueEmail } from '../support/sessions';
+import { HttpClient, Reply } from '../support/http-client';
+import { signedInUser, uniqueEmail } from '../support/sessions';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const DAY = 86_400_000;
 const OOO = '/api/v1/users/me/google/out-of-office';
+// The machine's Redis (CI has one too), on a database no other suite uses; keys are per user id.
+const REDIS_URL = 'redis://127.0.0.1:6379/12';
+
+function expectRateLimited(reply: Reply): void {
+  expect(reply.status).toBe(429);
+  expect(reply.json()).toEqual({ statusCode: 429, code: 'rate_limited', message: expect.any(String) });
+  const retryAfter = Number(reply.headers.get('retry-after'));
+  expect(Number.isInteger(retryAfter)).toBe(true);
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(60);
+}
+
+async function getTimes(times: number, client: HttpClient): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < times; i++) statuses.push((await client.get(OOO)).status);
+  return statuses;
+}
 
 describe('out-of-office events and token refresh (e2e)', () => {
   let google: FakeGoogle;
@@ -352,5 +372,117 @@ describe('two instances on one database (e2e)', () => {
     expect(google.requests('refresh')).toHaveLength(1);
     const tokensUsed = new Set(google.requests('calendar').map((request) => request.headers.authorization));
     expect(tokensUsed.size).toBe(1);
+  });
+});
+
+describe('GOOGLE_API_RATE_LIMIT=3: per user, on the routes that call Google (e2e)', () => {
+  let google: FakeGoogle;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    google = await FakeGoogle.start();
+    app = await startTestApp({ ...google.env(), GOOGLE_API_RATE_LIMIT: '3' });
+    google.redirectUri = `${app.url}/api/v1/auth/google/callback`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await google?.stop();
+  });
+
+  const linked = async (): Promise<Person> => {
+    const someone = await person(app, uniqueEmail('limit', 'gmail.com'));
+    await linkGoogle(app, google, someone);
+    return someone;
+  };
+
+  it("refuses a user's 4th request in a minute with 429 rate_limited and Retry-After, without calling Google, while another user is served", async () => {
+    const [alice, bob] = [await linked(), await linked()];
+    const first = await getTimes(3, alice.browser);
+    google.resetRequests();
+
+    const fourth = await alice.browser.get(OOO);
+    const googleCalls = google.requests();
+    const bobs = await bob.browser.get(OOO);
+
+    expect(first).toEqual([200, 200, 200]);
+    expectRateLimited(fourth);
+    expect(googleCalls).toEqual([]);
+    expect(bobs.status).toBe(200);
+  });
+
+  it('counts the user, not the address or the session: a second session of the same user shares the budget', async () => {
+    const alice = await linked();
+    const secondSession = await signedInUser(app.database, alice.user.email);
+    const [viaCookie, viaBearer] = [alice.browser, app.client(secondSession.bearer)];
+    expect(secondSession.user.id).toBe(alice.user.id);
+    expect(secondSession.token).not.toBe(alice.token);
+
+    const statuses = [(await viaCookie.get(OOO)).status, (await viaBearer.get(OOO)).status, (await viaCookie.get(OOO)).status];
+
+    expect(statuses).toEqual([200, 200, 200]);
+    expectRateLimited(await viaBearer.get(OOO));
+  });
+
+  it('answers 200 under the limit with the X-RateLimit headers of the auth limit', async () => {
+    const alice = await linked();
+
+    const reply = await alice.browser.get(OOO);
+
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('x-ratelimit-limit')).toBe('3');
+    expect(reply.headers.get('x-ratelimit-remaining')).toBe('2');
+  });
+
+  it('spends nothing on requests without a session (401 first)', async () => {
+    const alice = await linked();
+    const anonymous = app.client();
+
+    const refused = await getTimes(4, anonymous);
+    const hers = await getTimes(3, alice.browser);
+
+    expect(refused).toEqual([401, 401, 401, 401]);
+    expect(hers).toEqual([200, 200, 200]);
+  });
+});
+
+describe('GOOGLE_API_RATE_LIMIT=3 with REDIS_URL: one budget per user on every instance (e2e)', () => {
+  let google: FakeGoogle;
+  let first: TestApp;
+  let second: TestApp;
+  const userIds: string[] = [];
+
+  beforeAll(async () => {
+    google = await FakeGoogle.start();
+    const env = { ...google.env(), GOOGLE_API_RATE_LIMIT: '3', REDIS_URL };
+    first = await startTestApp(env);
+    second = await startTestApp({ ...env, PUBLIC_URL: first.url }, first.database);
+    google.redirectUri = `${first.url}/api/v1/auth/google/callback`;
+  });
+  afterAll(async () => {
+    if (userIds.length) {
+      const redis = new Redis(REDIS_URL);
+      await redis.del(...userIds.map((id) => `${RATE_LIMIT_KEY_PREFIX}${GOOGLE_API_KEY_PREFIX}${id}`));
+      await redis.quit();
+    }
+    await second?.stop();
+    await first?.close();
+    await google?.stop();
+  });
+
+  it('spends one budget on both instances: 2 requests to one and 1 to the other, the 4th is refused on either', async () => {
+    const alice = await person(first, uniqueEmail('shared', 'gmail.com'));
+    userIds.push(alice.user.id);
+    await linkGoogle(first, google, alice);
+    const [onFirst, onSecond] = [first.client(alice.bearer), second.client(alice.bearer)];
+
+    const statuses = [(await onFirst.get(OOO)).status, (await onSecond.get(OOO)).status, (await onFirst.get(OOO)).status];
+    google.resetRequests();
+    const fourth = await onSecond.get(OOO);
+    const fifth = await onFirst.get(OOO);
+
+    expect(statuses).toEqual([200, 200, 200]);
+    expectRateLimited(fourth);
+    expectRateLimited(fifth);
+    expect(google.requests()).toEqual([]);
   });
 });

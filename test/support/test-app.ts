@@ -86,6 +86,8 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
     LOG_LEVEL: 'info',
     // Suites drive many auth requests a minute from one address; operations.e2e-spec.ts sets its own limit.
     AUTH_RATE_LIMIT: '100000',
+    // Likewise for one user's out-of-office requests; out-of-office.e2e-spec.ts sets its own limit.
+    GOOGLE_API_RATE_LIMIT: '100000',
     // Without a client id the service runs the built-in emulator, which it allows on a DATABASE_URL only when told to.
     ...(env.GOOGLE_CLIENT_ID ? {} : { GOOGLE_EMULATOR: 'true' }),
     ...env,
