@@ -639,6 +639,8 @@ export interface operations {
             /** @description code: rate_limited */
             429: {
                 headers: {
+                    /** @description Seconds until the limit lets requests through again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -683,6 +685,8 @@ export interface operations {
             /** @description code: rate_limited */
             429: {
                 headers: {
+                    /** @description Seconds until the limit lets requests through again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -714,6 +718,8 @@ export interface operations {
             /** @description code: rate_limited */
             429: {
                 headers: {
+                    /** @description Seconds until the limit lets requests through again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -773,6 +779,8 @@ export interface operations {
             /** @description code: rate_limited */
             429: {
                 headers: {
+                    /** @description Seconds until the limit lets requests through again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -819,6 +827,8 @@ export interface operations {
             /** @description code: rate_limited */
             429: {
                 headers: {
+                    /** @description Seconds until the limit lets requests through again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -848,6 +858,8 @@ export interface operations {
             /** @description code: rate_limited */
             429: {
                 headers: {
+                    /** @description Seconds until the limit lets requests through again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -917,6 +929,17 @@ export interface operations {
             /** @description code: google_reauth_required */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description code: rate_limited */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit lets requests through again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
