@@ -21,7 +21,10 @@ export class RiscModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   onModuleInit(): void {
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    // The CLI runs the modules without an HTTP server: nothing to receive there.
+    const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | null;
+    if (!adapter) return;
+    const fastify = adapter.getInstance<FastifyInstance>();
     // The SET arrives as the raw compact JWS; the service-wide body limit applies.
     if (!fastify.hasContentTypeParser(SECEVENT_MEDIA_TYPE)) {
       fastify.addContentTypeParser(SECEVENT_MEDIA_TYPE, { parseAs: 'string' }, (_request, body, done) => done(null, body));
