@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { AppConfig, EMULATOR_PATH, loadConfig } from '../../src/config/app-config';
-import { person, startLink } from '../support/google-flows';
+import { Person, person, startLink } from '../support/google-flows';
 import type { HttpClient, Reply } from '../support/http-client';
 import { uniqueEmail } from '../support/sessions';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -336,6 +336,54 @@ describe('the built-in Google emulator (local mode, e2e)', () => {
     expect(sent.json()).toMatchObject({ event: 'sessions-revoked', email: ada.user.email, receiverStatus: 202, jti: expect.any(String) });
     expect(me.status).toBe(401);
     expect(audit.map((row) => row.action)).toContain('google.sessions_revoked');
+  });
+
+  it("puts Google's security events into plain words on users/me: a password change asked, access withdrawn until reconnected", async () => {
+    const linkThroughEmulator = async (someone: Person) => {
+      const consentUrl = new URL(await startLink(someone));
+      const chooser = await someone.browser.get(`${consentUrl.pathname}${consentUrl.search}`);
+      const emulator = new EmulatorBrowser(someone.browser, config);
+      // An account signed in before goes straight to consent, as at Google.
+      const consentAt =
+        chooser.status === 302
+          ? chooser.location!
+          : (
+              await emulator.post(`${EMULATOR_PATH}/signin`, [
+                ['request', requestIdIn(chooser.body)],
+                ['email', someone.user.email],
+              ])
+            ).location!;
+      const consentPage = await someone.browser.get(consentAt);
+      const decided = await emulator.post(`${EMULATOR_PATH}/consent`, [
+        ['request', requestIdIn(consentPage.body)],
+        ['action', 'allow'],
+        ['scope', CALENDAR],
+      ]);
+      await someone.browser.get(decided.location!);
+    };
+    const send = (email: string, event: string) => app.client().post(`${EMULATOR_PATH}/risc/send`, { email, event });
+    const ada = await person(app);
+    await linkThroughEmulator(ada);
+    const before = (await ada.browser.get('/api/v1/users/me')).json();
+
+    await send(ada.user.email, 'account-credential-change-required');
+    const asked = await ada.browser.get('/api/v1/users/me');
+    await send(ada.user.email, 'tokens-revoked');
+    const signedOut = await ada.browser.get('/api/v1/users/me');
+    const again = await person(app, ada.user.email);
+    const withdrawn = await again.browser.get('/api/v1/users/me');
+    await linkThroughEmulator(again);
+    const reconnected = (await again.browser.get('/api/v1/users/me')).json();
+
+    expect(before.notice).toBeNull();
+    expect(asked.json().notice).toBe('Google asks you to change your Google password');
+    expect(signedOut.status).toBe(401);
+    expect(withdrawn.json()).toMatchObject({
+      notice: 'Google told us access to your Google account was withdrawn: reconnect your Google account',
+      googleAccount: { status: 'needs_reauth' },
+    });
+    expect(`${asked.body}${withdrawn.body}`).not.toContain('schemas.openid.net');
+    expect(reconnected).toMatchObject({ notice: null, googleAccount: { status: 'active' } });
   });
 
   it('refuses to send an event of an unknown type or for an account it does not know', async () => {
