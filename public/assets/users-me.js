@@ -165,6 +165,7 @@ let currentUser = null;
 
 function renderSignedOut() {
   currentUser = null;
+  show($('google-notice'), false);
   show($('loading'), false);
   show($('signed-out'));
   show($('profile'), false);
@@ -184,6 +185,8 @@ function renderUser(user) {
   $('user-email').textContent = user.email;
   $('avatar').textContent = name.trim().charAt(0).toUpperCase();
   show($('role-badge'), user.role === 'admin');
+  $('google-notice-text').textContent = user.notice ?? '';
+  show($('google-notice'), Boolean(user.notice));
   renderLink(user.googleAccount);
 }
 

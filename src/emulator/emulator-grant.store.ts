@@ -175,6 +175,15 @@ export class EmulatorGrantStore {
     return this.accounts.get(email.trim().toLowerCase());
   }
 
+  knownAccounts(): KnownAccount[] {
+    return [...this.accounts.values()];
+  }
+
+  /** The accounts of every grant, revoked ones included (Google still knows the account). */
+  grantedAccounts(): EmulatedAccount[] {
+    return [...this.grants.values()].map((grant) => grant.account);
+  }
+
   isLive(token: string): boolean {
     return this.grantForRefreshToken(token) !== undefined || this.grantForAccessToken(token) !== undefined;
   }

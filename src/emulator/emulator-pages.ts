@@ -44,6 +44,8 @@ button{font:inherit;font-weight:500;padding:.6rem 1.5rem;border-radius:20px;curs
 .primary{background:#0b57d0;color:#fff;border:1px solid #0b57d0}.primary:hover{background:#0842a0}
 .secondary{background:#fff;color:#0b57d0;border:1px solid #747775}.secondary:hover{background:#f0f4f9}
 .error{color:#b3261e;font-weight:500}
+.risc{flex-wrap:wrap;justify-content:flex-start;gap:.5rem;margin-top:.5rem}.risc button{padding:.4rem 1rem}
+.risc-accounts{list-style:none;padding:0}
 :focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
 `;
 
@@ -110,5 +112,33 @@ export function renderConsentPage(pending: PendingAuthorization, action: string,
 <button class="primary" type="submit" name="action" value="allow">Allow</button>
 </div>
 </form>`,
+  );
+}
+
+const RISC_LABELS: Record<string, string> = {
+  'sessions-revoked': 'End sessions',
+  'tokens-revoked': 'Revoke tokens',
+  'account-disabled': 'Disable account',
+  'account-enabled': 'Enable account',
+  'account-credential-change-required': 'Require password change',
+};
+
+/** Cross-Account Protection: a button per event type for each account the emulator knows. */
+export function renderRiscPage(accounts: Array<{ email: string; sub: string }>, action: string, result?: { ok: boolean; message: string }): string {
+  const rows = accounts
+    .map(
+      (account) => `<li><p><span class="account">${escapeHtml(account.email)}</span> <span class="muted">sub ${escapeHtml(account.sub)}</span></p>
+<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="email" value="${escapeHtml(account.email)}">
+<div class="actions risc">${Object.entries(RISC_LABELS)
+        .map(([event, label]) => `<button class="secondary" type="submit" name="event" value="${event}">${escapeHtml(label)}</button>`)
+        .join('')}</div></form></li>`,
+    )
+    .join('\n');
+  return page(
+    'Security events',
+    `<h1>Cross-Account Protection</h1>
+<p>Send the app a security event about an account, signed as Google would sign it.</p>
+${result ? `<p class="${result.ok ? 'muted' : 'error'}" role="status">${escapeHtml(result.message)}</p>` : ''}
+${accounts.length ? `<ul class="risc-accounts">${rows}</ul>` : '<p class="muted">No account yet: sign in or link a Google account through the emulator first.</p>'}`,
   );
 }

@@ -2,9 +2,11 @@ import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/decorators';
-import { EMULATOR_PATH } from '../config/app-config';
+import { AppConfig, EMULATOR_PATH } from '../config/app-config';
+import { SECEVENT_MEDIA_TYPE } from '../risc/risc.controller';
 import { isEmail } from './emulator-account';
-import { renderChooserPage, renderConsentPage, renderErrorPage } from './emulator-pages';
+import { renderChooserPage, renderConsentPage, renderErrorPage, renderRiscPage } from './emulator-pages';
+import { EMULATOR_RISC_EVENTS, emulatorRiscAccounts, findRiscAccount, isEmulatorRiscEvent, signSecurityEvent } from './emulator-risc';
 import { EmulatorResponse, Params } from './emulator.types';
 import { GoogleEmulator } from './google-emulator';
 
@@ -27,7 +29,10 @@ const EXPIRED = 'This sign-in request has expired or was already used. Go back t
 @Public()
 @Controller(EMULATOR_PATH.slice(1))
 export class EmulatorController {
-  constructor(private readonly emulator: GoogleEmulator) {}
+  constructor(
+    private readonly emulator: GoogleEmulator,
+    private readonly config: AppConfig,
+  ) {}
 
   @Get('o/oauth2/v2/auth')
   authorize(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
@@ -132,6 +137,54 @@ export class EmulatorController {
   @Get('calendar/v3/calendars/:calendarId/events')
   events(@Param('calendarId') calendarId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     this.send(reply, this.emulator.events(request.headers.authorization, calendarId, searchParams(request)));
+  }
+
+  /** For scripts: `{ email | sub, event }` → the SET posted to the service's receiver; answers what the receiver answered. */
+  @Post('risc/send')
+  async sendSecurityEvent(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const outcome = await this.deliverSecurityEvent(params(request.body));
+    this.send(reply, outcome.response);
+  }
+
+  /** For people: a button per event type for each account the emulator knows. */
+  @Get('risc')
+  riscPage(@Res() reply: FastifyReply): void {
+    this.html(reply, 200, renderRiscPage(emulatorRiscAccounts(this.emulator), `${EMULATOR_PATH}/risc`));
+  }
+
+  @Post('risc')
+  async riscButton(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const outcome = await this.deliverSecurityEvent(params(request.body));
+    const result = { ok: outcome.response.status === 200, message: outcome.message };
+    this.html(reply, outcome.response.status === 200 ? 200 : 400, renderRiscPage(emulatorRiscAccounts(this.emulator), `${EMULATOR_PATH}/risc`, result));
+  }
+
+  private async deliverSecurityEvent(form: Params): Promise<{ response: EmulatorResponse; message: string }> {
+    const refuse = (status: number, code: string, message: string) => ({ response: { status, body: { statusCode: status, code, message } }, message });
+    if (!isEmulatorRiscEvent(form.event)) {
+      return refuse(400, 'validation_failed', `event must be one of: ${Object.keys(EMULATOR_RISC_EVENTS).join(', ')}`);
+    }
+    if (!form.email && !form.sub) return refuse(400, 'validation_failed', 'Name the account: email or sub');
+    const account = findRiscAccount(this.emulator, { email: form.email, sub: form.sub });
+    if (!account) return refuse(404, 'not_found', 'The emulator knows no such account: sign in or link it through the emulator first');
+    const { jti, token } = signSecurityEvent(this.emulator, account, form.event, this.config.google.clientId);
+    const receiver = `${this.config.publicUrl}/api/v1/google/risc`;
+    let status: number;
+    try {
+      const answer = await fetch(receiver, {
+        method: 'POST',
+        headers: { 'content-type': SECEVENT_MEDIA_TYPE, accept: 'application/json' },
+        body: token,
+        signal: AbortSignal.timeout(this.config.google.httpTimeoutMs),
+      });
+      status = answer.status;
+      await answer.arrayBuffer();
+    } catch {
+      return refuse(502, 'receiver_unreachable', `The security event could not be delivered to ${receiver}`);
+    }
+    const message =
+      status === 202 ? `Sent ${form.event} for ${account.email}: the app accepted it` : `Sent ${form.event} for ${account.email}: the app answered ${status}`;
+    return { response: { status: 200, body: { event: form.event, email: account.email, sub: account.sub, jti, receiverStatus: status } }, message };
   }
 
   private consentPath(requestId: string): string {

@@ -3,12 +3,13 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import { PreparedStatement } from '../database/prepared-statement';
+import type { AuditAction } from './audit-event.entity';
 import { GoogleOAuth2User } from './google-oauth2-user.entity';
 import { LINK_SUMMARY_COLUMNS } from './google-links.service';
 import { parseScopes } from './google-scopes';
 import { Page, PageKey, pageQuery, PageRequest } from './pagination';
 import { User } from './user.entity';
-import { GoogleAccountView, UserView } from './user.view';
+import { GoogleAccountView, MeView, UserView } from './user.view';
 import { UsersService } from './users.service';
 
 type LinkSummary = Pick<GoogleOAuth2User, 'googleUserId' | 'email' | 'oauthScope' | 'status' | 'createdAt'>;
@@ -24,11 +25,39 @@ export interface ProfileRow {
   oauth_scope: string | null;
   status: GoogleOAuth2User['status'] | null;
   linked_at: Date | null;
+  /** The latest Cross-Account Protection action recorded for the user (an audit action), if any. */
+  google_notice: string | null;
+}
+
+/** The Cross-Account Protection actions users/me puts into words (sessions_revoked signs the person out: nothing to show them signed in). */
+const GOOGLE_NOTICE_ACTIONS: AuditAction[] = [
+  'google.tokens_revoked',
+  'google.account_disabled',
+  'google.account_enabled',
+  'google.credential_change_required',
+];
+
+export const GOOGLE_NOTICES = {
+  withdrawn: 'Google told us access to your Google account was withdrawn: reconnect your Google account',
+  changePassword: 'Google asks you to change your Google password',
+} as const;
+
+/**
+ * The words for the latest Cross-Account Protection action: a withdrawn access stays said until the
+ * link is active again (reconnected); an account enabled again says nothing.
+ */
+export function googleNotice(action: string | null, linkStatus: ProfileRow['status']): string | null {
+  if (action === 'google.credential_change_required') return GOOGLE_NOTICES.changePassword;
+  if ((action === 'google.tokens_revoked' || action === 'google.account_disabled') && linkStatus !== 'active') return GOOGLE_NOTICES.withdrawn;
+  return null;
 }
 
 /** The columns of a ProfileRow, for a statement that reads `users u LEFT JOIN google_oauth2_users l ON l.user_id = u.id`. */
 export const PROFILE_COLUMNS = `u.id, u.email, u.name, u.role,
-          l.google_user_id, l.email AS link_email, l.oauth_scope, l.status, l.created_at AS linked_at`;
+          l.google_user_id, l.email AS link_email, l.oauth_scope, l.status, l.created_at AS linked_at,
+          (SELECT a.action FROM audit_events a
+            WHERE a.user_id = u.id AND a.action IN (${GOOGLE_NOTICE_ACTIONS.map((action) => `'${action}'`).join(', ')})
+            ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS google_notice`;
 
 const PROFILE = new PreparedStatement<ProfileRow>(
   'user_profile',
@@ -47,19 +76,19 @@ export class UserProfilesService {
   ) {}
 
   /** users/me: the user and their link's summary (never its tokens) in one round trip, as every page load asks. */
-  async view(userId: string): Promise<UserView> {
+  async view(userId: string): Promise<MeView> {
     const [row] = await PROFILE.rows(this.usersRepository.manager.connection, [userId]);
     if (!row) throw new DomainError('user_not_found', 'No such user');
     return this.viewOf(row);
   }
 
   /** The view of a row read by the users/me statement or by the session guard's (`@WithProfile()`). */
-  viewOf(row: ProfileRow): UserView {
+  viewOf(row: ProfileRow): MeView {
     const link =
       row.google_user_id === null
         ? null
         : { googleUserId: row.google_user_id, email: row.link_email!, oauthScope: row.oauth_scope!, status: row.status!, createdAt: row.linked_at! };
-    return this.toView(row, link);
+    return { ...this.toView(row, link), notice: googleNotice(row.google_notice, row.status) };
   }
 
   async list(filter: { linked?: boolean }, page: PageRequest): Promise<Page<UserView>> {

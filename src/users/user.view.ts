@@ -33,3 +33,16 @@ export class UserView {
   @ApiProperty({ type: GoogleAccountView, nullable: true })
   googleAccount: GoogleAccountView | null;
 }
+
+/** users/me: the user, and what Google's Cross-Account Protection told us, in words for the person. */
+export class MeView extends UserView {
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'Google told us access to your Google account was withdrawn: reconnect your Google account',
+    description:
+      'What Google Cross-Account Protection last told us about this account, in plain words (never the event URI); null when there is nothing to say. ' +
+      'Access withdrawn (tokens revoked, account disabled): shown until the Google account is reconnected. Password change required: shown as such.',
+  })
+  notice: string | null;
+}

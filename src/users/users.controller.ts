@@ -6,7 +6,7 @@ import type { Principal } from '../common/request-context';
 import { SessionProfile, WithProfile } from '../auth/sessions/session-profile';
 import { GoogleLinksService } from './google-links.service';
 import { type ProfileRow, UserProfilesService } from './user-profiles.service';
-import { UserView } from './user.view';
+import { MeView } from './user.view';
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -20,10 +20,10 @@ export class UsersController {
 
   @Get('api/v1/users/me')
   @ApiOperation({ summary: 'The signed-in user and the status of their Google link' })
-  @ApiOkResponse({ type: UserView })
+  @ApiOkResponse({ type: MeView })
   @ApiErrors(401)
   @WithProfile()
-  async me(@CurrentPrincipal() principal: Principal, @SessionProfile() profile: ProfileRow | undefined): Promise<UserView> {
+  async me(@CurrentPrincipal() principal: Principal, @SessionProfile() profile: ProfileRow | undefined): Promise<MeView> {
     // The session guard read the profile with the session (one statement); without it (a guard that did not), read it now.
     return profile ? this.profiles.viewOf(profile) : this.profiles.view(principal.userId);
   }

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { AppConfig, EMULATOR_PATH, loadConfig } from '../../src/config/app-config';
-import { person, startLink } from '../support/google-flows';
+import { Person, person, startLink } from '../support/google-flows';
 import type { HttpClient, Reply } from '../support/http-client';
 import { uniqueEmail } from '../support/sessions';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -307,6 +307,113 @@ describe('the built-in Google emulator (local mode, e2e)', () => {
     expect(me.googleAccount).toMatchObject({ email: ada.user.email, status: 'active', scopes: expect.arrayContaining([CALENDAR]) });
     expect(outOfOffice.status).toBe(200);
     expect(outOfOffice.json().events.length).toBeGreaterThan(0);
+  });
+
+  it('sends a signed sessions-revoked event for an account it knows to the receiver, and the session it names ends', async () => {
+    const ada = await person(app);
+    const consentUrl = new URL(await startLink(ada));
+    const chooser = await ada.browser.get(`${consentUrl.pathname}${consentUrl.search}`);
+    const emulator = new EmulatorBrowser(ada.browser, config);
+    const chosen = await emulator.post(`${EMULATOR_PATH}/signin`, [
+      ['request', requestIdIn(chooser.body)],
+      ['email', ada.user.email],
+    ]);
+    const consentPage = await ada.browser.get(chosen.location!);
+    const decided = await emulator.post(`${EMULATOR_PATH}/consent`, [
+      ['request', requestIdIn(consentPage.body)],
+      ['action', 'allow'],
+      ['scope', CALENDAR],
+    ]);
+    await ada.browser.get(decided.location!);
+    expect((await ada.browser.get('/api/v1/users/me')).json().googleAccount).toMatchObject({ status: 'active' });
+    expect((await ada.browser.get('/api/v1/users/me')).status).toBe(200);
+
+    const sent = await app.client().post(`${EMULATOR_PATH}/risc/send`, { email: ada.user.email, event: 'sessions-revoked' });
+    const me = await ada.browser.get('/api/v1/users/me');
+    const audit = await app.database.query<{ action: string }>(`SELECT action FROM audit_events WHERE user_id = $1 AND action LIKE 'google.%'`, [ada.user.id]);
+
+    expect(sent.status).toBe(200);
+    expect(sent.json()).toMatchObject({ event: 'sessions-revoked', email: ada.user.email, receiverStatus: 202, jti: expect.any(String) });
+    expect(me.status).toBe(401);
+    expect(audit.map((row) => row.action)).toContain('google.sessions_revoked');
+  });
+
+  it("puts Google's security events into plain words on users/me: a password change asked, access withdrawn until reconnected", async () => {
+    const linkThroughEmulator = async (someone: Person) => {
+      const consentUrl = new URL(await startLink(someone));
+      const chooser = await someone.browser.get(`${consentUrl.pathname}${consentUrl.search}`);
+      const emulator = new EmulatorBrowser(someone.browser, config);
+      // An account signed in before goes straight to consent, as at Google.
+      const consentAt =
+        chooser.status === 302
+          ? chooser.location!
+          : (
+              await emulator.post(`${EMULATOR_PATH}/signin`, [
+                ['request', requestIdIn(chooser.body)],
+                ['email', someone.user.email],
+              ])
+            ).location!;
+      const consentPage = await someone.browser.get(consentAt);
+      const decided = await emulator.post(`${EMULATOR_PATH}/consent`, [
+        ['request', requestIdIn(consentPage.body)],
+        ['action', 'allow'],
+        ['scope', CALENDAR],
+      ]);
+      await someone.browser.get(decided.location!);
+    };
+    const send = (email: string, event: string) => app.client().post(`${EMULATOR_PATH}/risc/send`, { email, event });
+    const ada = await person(app);
+    await linkThroughEmulator(ada);
+    const before = (await ada.browser.get('/api/v1/users/me')).json();
+
+    await send(ada.user.email, 'account-credential-change-required');
+    const asked = await ada.browser.get('/api/v1/users/me');
+    await send(ada.user.email, 'tokens-revoked');
+    const signedOut = await ada.browser.get('/api/v1/users/me');
+    const again = await person(app, ada.user.email);
+    const withdrawn = await again.browser.get('/api/v1/users/me');
+    await linkThroughEmulator(again);
+    const reconnected = (await again.browser.get('/api/v1/users/me')).json();
+
+    expect(before.notice).toBeNull();
+    expect(asked.json().notice).toBe('Google asks you to change your Google password');
+    expect(signedOut.status).toBe(401);
+    expect(withdrawn.json()).toMatchObject({
+      notice: 'Google told us access to your Google account was withdrawn: reconnect your Google account',
+      googleAccount: { status: 'needs_reauth' },
+    });
+    expect(`${asked.body}${withdrawn.body}`).not.toContain('schemas.openid.net');
+    expect(reconnected).toMatchObject({ notice: null, googleAccount: { status: 'active' } });
+  });
+
+  it('refuses to send an event of an unknown type or for an account it does not know', async () => {
+    const unknownEvent = await app.client().post(`${EMULATOR_PATH}/risc/send`, { email: 'nobody@example.com', event: 'verification-of-nothing' });
+    const unknownAccount = await app.client().post(`${EMULATOR_PATH}/risc/send`, { email: uniqueEmail('stranger'), event: 'sessions-revoked' });
+    const nobody = await app.client().post(`${EMULATOR_PATH}/risc/send`, { event: 'sessions-revoked' });
+
+    expect(unknownEvent.status).toBe(400);
+    expect(unknownEvent.json()).toMatchObject({ statusCode: 400, code: 'validation_failed' });
+    expect(unknownAccount.status).toBe(404);
+    expect(unknownAccount.json()).toMatchObject({ statusCode: 404, code: 'not_found' });
+    expect(nobody.status).toBe(400);
+  });
+
+  it('shows a button per event type for each account it knows, and a button press sends the event', async () => {
+    const email = uniqueEmail('buttons');
+    await browser.chooseAccount(email);
+    const page = await app.client().get(`${EMULATOR_PATH}/risc`);
+    const pressed = await browser.post(`${EMULATOR_PATH}/risc`, [
+      ['email', email],
+      ['event', 'account-credential-change-required'],
+    ]);
+
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(email);
+    for (const event of ['sessions-revoked', 'tokens-revoked', 'account-disabled', 'account-enabled', 'account-credential-change-required']) {
+      expect(page.body).toContain(`name="event" value="${event}"`);
+    }
+    expect(pressed.status).toBe(200);
+    expect(pressed.body).toContain('the app accepted it');
   });
 
   it('keeps emulator routes out of the OpenAPI document', async () => {

@@ -59,7 +59,7 @@ describe('foundation: health, errors, sessions (e2e)', () => {
     const reply = await testApp.client(bearer).get('/api/v1/users/me');
 
     expect(reply.status).toBe(200);
-    expect(reply.json()).toEqual({ id: user.id, email, name: expect.any(String), role: 'user', googleAccount: null });
+    expect(reply.json()).toEqual({ id: user.id, email, name: expect.any(String), role: 'user', googleAccount: null, notice: null });
   });
 
   it('gives ADMIN_EMAILS the admin role', async () => {

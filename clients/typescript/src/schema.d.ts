@@ -284,13 +284,15 @@ export interface components {
             /** @enum {string} */
             status: "active" | "needs_reauth";
         };
-        UserView: {
+        MeView: {
             id: string;
             email: string;
             name: string | null;
             /** @enum {string} */
             role: "user" | "admin";
             googleAccount: components["schemas"]["GoogleAccountView"] | null;
+            /** @description What Google Cross-Account Protection last told us about this account, in plain words (never the event URI); null when there is nothing to say. Access withdrawn (tokens revoked, account disabled): shown until the Google account is reconnected. Password change required: shown as such. */
+            notice: string | null;
         };
         ErrorResponse: {
             /** @description The HTTP status, repeated */
@@ -302,6 +304,14 @@ export interface components {
             code: "invalid_request" | "unauthenticated" | "invalid_id_token" | "forbidden" | "csrf_rejected" | "domain_not_allowed" | "signup_disabled" | "email_not_verified" | "google_account_mismatch" | "google_account_disabled" | "missing_scopes" | "not_found" | "user_not_found" | "google_not_linked" | "google_reauth_required" | "google_account_in_use" | "no_offline_access" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "encryption_key_missing" | "google_unavailable" | "service_unavailable";
             /** @description A sentence for people (it may change; match on `code`) */
             message: string;
+        };
+        UserView: {
+            id: string;
+            email: string;
+            name: string | null;
+            /** @enum {string} */
+            role: "user" | "admin";
+            googleAccount: components["schemas"]["GoogleAccountView"] | null;
         };
         UserPage: {
             items: components["schemas"]["UserView"][];
@@ -359,8 +369,9 @@ export interface components {
     pathItems: never;
 }
 export type GoogleAccountView = components['schemas']['GoogleAccountView'];
-export type UserView = components['schemas']['UserView'];
+export type MeView = components['schemas']['MeView'];
 export type ErrorResponse = components['schemas']['ErrorResponse'];
+export type UserView = components['schemas']['UserView'];
 export type UserPage = components['schemas']['UserPage'];
 export type AuditEventView = components['schemas']['AuditEventView'];
 export type AuditEventPage = components['schemas']['AuditEventPage'];
@@ -386,7 +397,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserView"];
+                    "application/json": components["schemas"]["MeView"];
                 };
             };
             /** @description code: unauthenticated */

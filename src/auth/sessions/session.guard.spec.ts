@@ -22,6 +22,7 @@ const PROFILE: ProfileRow = {
   oauth_scope: null,
   status: null,
   linked_at: null,
+  google_notice: null,
 };
 const principal = (via: Principal['via']): Principal => ({ userId: 'user-1', email: 'ada@example.com', role: 'user', sessionId: 'session-1', via });
 
