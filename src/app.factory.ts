@@ -24,8 +24,11 @@ export interface CreateAppOptions {
 }
 
 export async function createApp(config: AppConfig, databaseUrl: string, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const { trustProxy } = config;
   const adapter = new FastifyAdapter({
-    trustProxy: config.trustProxy,
+    // A hop count as proxy-addr's function form (the nearest `trustProxy` hops are proxies): never the
+    // left-most, client-written X-Forwarded-For entry.
+    trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     genReqId: requestId,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },

@@ -19,10 +19,15 @@ export function helmetHeaders(options: HelmetOptions): Record<string, string> {
  * of the CPU time of GET /health/live (see BENCHMARKS.md). A route may still send its own (the
  * users/me page's stricter CSP).
  */
+const API_PREFIX = '/api/v1/';
+
 export function registerSecurityHeaders(fastify: FastifyInstance, options: HelmetOptions): void {
   const headers = helmetHeaders(options);
-  fastify.addHook('onRequest', (_request, reply, done) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers);
+    // Every API answer (the signed-in user, links, Calendar data, admin lists, sessions, errors) is
+    // personal: no shared or browser cache keeps it. A route may still say otherwise.
+    if (request.url.startsWith(API_PREFIX)) reply.header('cache-control', 'no-store');
     done();
   });
 }

@@ -5,6 +5,7 @@ import type { PoolMode } from '../database/pool-mode';
 import { asciiLowerCase, normalizeEmail } from '../common/email-address';
 import { EmulatorConfig, GOOGLE_ACCOUNTS_ISSUER, loadEmulatorConfig } from './emulator-config';
 import { ConfigurationError, Environment, validateEnvironment } from './environment';
+import { parseTrustProxy, TrustProxy } from './trust-proxy';
 
 export interface EncryptionKeyConfig {
   id: string;
@@ -72,7 +73,8 @@ export class AppConfig {
   readonly authRateLimit: number;
   /** Requests a minute per user on the routes that call Google for that user. */
   readonly googleApiRateLimit: number;
-  readonly trustProxy: boolean;
+  /** Fastify's `trustProxy`: false, a number of hops, or the proxies' addresses/CIDRs (TRUST_PROXY). */
+  readonly trustProxy: TrustProxy;
   readonly revocationRetrySeconds: number;
   /** Where audit events are POSTed, signed (Standard Webhooks); undefined: no webhooks. */
   readonly webhook: WebhookConfig | undefined;
@@ -224,7 +226,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     trustedOrigins: [...new Set([origin(publicUrl), origin(frontendUrl), ...corsOrigins])],
     authRateLimit: env.AUTH_RATE_LIMIT ?? 60,
     googleApiRateLimit: env.GOOGLE_API_RATE_LIMIT ?? 60,
-    trustProxy: env.TRUST_PROXY ?? false,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY ?? 'false') ?? false,
     revocationRetrySeconds: env.REVOCATION_RETRY_SECONDS ?? 30,
     webhook: env.WEBHOOK_URL ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, retryDelaySeconds: env.WEBHOOK_RETRY_DELAY_SECONDS ?? 30 } : undefined,
     grantCheckDays: env.GOOGLE_GRANT_CHECK_DAYS ?? 7,

@@ -1,10 +1,38 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, validateSync, ValidationError } from 'class-validator';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  Validate,
+  validateSync,
+  ValidationError,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
+import { parseTrustProxy } from './trust-proxy';
 import { POOL_MODES } from '../database/pool-mode';
 
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 const PROMPTS = ['consent', 'select_account', 'none', ''];
 const EMPTY_ALLOWED = new Set(['GOOGLE_LINK_PROMPT', 'GOOGLE_LOGIN_PROMPT']);
+
+@ValidatorConstraint({ name: 'trustProxy' })
+class IsTrustProxy implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && parseTrustProxy(value) !== undefined;
+  }
+  defaultMessage(): string {
+    return 'must be false, true (one hop), a number of hops, or a comma list of proxy addresses or CIDRs';
+  }
+}
 
 const toBoolean = ({ value }: { value: unknown }) => {
   if (value === undefined || value === '') return undefined;
@@ -190,9 +218,8 @@ export class Environment {
   GOOGLE_API_RATE_LIMIT?: number;
 
   @IsOptional()
-  @Transform(toBoolean)
-  @IsBoolean()
-  TRUST_PROXY?: boolean;
+  @Validate(IsTrustProxy)
+  TRUST_PROXY?: string;
 
   /** Not in the SPEC table: how soon a failed revocation at Google is retried (doubling after each failure). */
   @IsOptional()

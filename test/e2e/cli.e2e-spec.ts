@@ -97,6 +97,8 @@ describe('operator commands and start-up (e2e)', () => {
     // Local mode over a real database: the emulator would sign anyone in as anyone in its user table.
     [{ GOOGLE_EMULATOR: '' }, 'GOOGLE_CLIENT_ID'],
     [{ GOOGLE_EMULATOR: 'false' }, 'GOOGLE_CLIENT_ID'],
+    [{ TRUST_PROXY: 'yes' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
   ])('refuses to start with %j, printing one line that names %s', async (env, variable) => {
     const { child, logs, exited } = spawnService({
       PATH: process.env.PATH ?? '',

@@ -62,6 +62,30 @@ describe('foundation: health, errors, sessions (e2e)', () => {
     expect(reply.json()).toEqual({ id: user.id, email, name: expect.any(String), role: 'user', googleAccount: null, notice: null });
   });
 
+  it('answers every API operation with Cache-Control: no-store, errors included (nothing personal in a shared or browser cache)', async () => {
+    const { bearer } = await signedInUser(testApp.database, uniqueEmail());
+    const admin = await signedInUser(testApp.database, uniqueEmail(), { admin: true });
+    const document = (await testApp.client().get('/api/docs-json')).json<{ paths: Record<string, Record<string, unknown>> }>();
+    const operations = Object.entries(document.paths)
+      .filter(([path]) => path.startsWith('/api/v1/'))
+      .flatMap(([path, methods]) =>
+        Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000') })),
+      );
+    expect(operations.length).toBeGreaterThan(10);
+
+    const answers = await Promise.all(
+      [bearer, admin.bearer, {}].flatMap((headers) =>
+        operations.map(async ({ method, path }) => {
+          const response = await fetch(`${testApp.url}${path}`, { method, headers: { ...headers, origin: testApp.url }, redirect: 'manual' });
+          await response.arrayBuffer();
+          return `${method} ${path} ${response.status} ${response.headers.get('cache-control')}`;
+        }),
+      ),
+    );
+
+    expect(answers.filter((answer) => !answer.endsWith(' no-store'))).toEqual([]);
+  });
+
   it('gives ADMIN_EMAILS the admin role', async () => {
     const { bearer } = await signedInUser(testApp.database, 'Boss@Example.com');
 

@@ -275,6 +275,37 @@ describe('operations: metrics, rate limits, security headers, CORS (e2e)', () =>
       expectRateLimited(aliceFourth);
       expect(bobFirst.status).toBe(401);
     });
+
+    it('believes only the entry the balancer appended: a client prepending forged X-Forwarded-For entries is still limited', async () => {
+      const balancer = randomLoopback();
+      // What a load balancer forwards for a client that wrote its own X-Forwarded-For: the forged
+      // entries, then the client's real address, appended by the balancer.
+      const forged = () => ({ 'x-forwarded-for': `${randomLoopback()}, 10.${randomInt(0, 255)}.0.1, 203.0.113.9` });
+
+      const first = await sendTimes(3, () => send(app, 'POST', LOGOUT, balancer, forged()));
+      const fourth = await send(app, 'POST', LOGOUT, balancer, forged());
+
+      expect(first).toEqual([401, 401, 401]);
+      expectRateLimited(fourth);
+    });
+  });
+
+  describe('behind a balancer named by address (TRUST_PROXY=127.0.0.0/8)', () => {
+    let app: TestApp;
+
+    beforeAll(async () => {
+      app = await start({ AUTH_RATE_LIMIT: '3', TRUST_PROXY: '127.0.0.0/8' });
+    });
+
+    it('walks X-Forwarded-For from the right past trusted proxies only: forged entries beyond the first untrusted address are ignored', async () => {
+      const forged = () => ({ 'x-forwarded-for': `198.51.100.${randomInt(1, 255)}, 203.0.113.10, 127.0.0.2` });
+
+      const first = await sendTimes(3, () => send(app, 'POST', LOGOUT, randomLoopback(), forged()));
+      const fourth = await send(app, 'POST', LOGOUT, randomLoopback(), forged());
+
+      expect(first).toEqual([401, 401, 401]);
+      expectRateLimited(fourth);
+    });
   });
 
   describe('with REDIS_URL: counters shared between instances', () => {
