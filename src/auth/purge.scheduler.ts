@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { PeriodicTask } from '../common/periodic-task';
 import { OAuthStateStore } from './google-oauth/oauth-state.store';
 import { SessionsService } from './sessions/sessions.service';
+import { describeError } from '../database/database-error';
 
 export const PURGE_INTERVAL_MS = 5 * 60_000;
 
@@ -50,7 +51,7 @@ export class PurgeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
         const purged = await purge();
         this.logger.debug(`Purged ${purged} expired ${what}`);
       } catch (error) {
-        this.logger.warn(`Could not purge expired ${what}: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.warn(`Could not purge expired ${what}: ${describeError(error)}`);
       }
     }
   }

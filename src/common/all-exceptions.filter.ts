@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { FastifyReply } from 'fastify';
 import { EncryptionKeyMissingError } from '../crypto/token-cipher';
 import { DomainError, ErrorBody, ErrorCode } from './domain-error';
+import { serializeError } from '../database/database-error';
 
 const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   [HttpStatus.BAD_REQUEST]: 'invalid_request',
@@ -77,10 +78,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return { statusCode: fastifyStatus, code, message: code === 'invalid_request' ? 'The request body is not valid' : this.messageOf(exception, code) };
     }
     if (isDatabaseDown(exception)) {
-      this.logger.error({ err: exception }, 'Database unavailable');
+      this.logger.error({ err: serializeError(exception) }, 'Database unavailable');
       return { statusCode: 503, code: 'service_unavailable', message: 'The service is temporarily unavailable; try again shortly' };
     }
-    this.logger.error({ err: exception }, 'Unexpected failure');
+    this.logger.error({ err: serializeError(exception) }, 'Unexpected failure');
     return { statusCode: 500, code: 'internal_error', message: 'Something went wrong on our side' };
   }
 

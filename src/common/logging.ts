@@ -4,6 +4,7 @@ import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from '../config/app-config';
+import { serializeError } from '../database/database-error';
 
 /** Query parameters that carry secrets in OAuth redirects; their values never reach a log line. */
 const SECRET_PARAMS = /([?&](?:code|state|id_token|access_token|refresh_token|token|code_verifier|client_secret)=)[^&#]*/gi;
@@ -43,6 +44,12 @@ export function requestId(request: IncomingMessage): string {
   return typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
 }
 
+/** pino's serialized error keeps what was logged as a non-enumerable `raw`. */
+function rawError(error: unknown): unknown {
+  const raw = typeof error === 'object' && error !== null ? (error as { raw?: unknown }).raw : undefined;
+  return raw ?? error;
+}
+
 export function loggerParams(config: AppConfig, stream?: DestinationStream): Params {
   const options: Params['pinoHttp'] = {
     level: config.logLevel,
@@ -57,6 +64,8 @@ export function loggerParams(config: AppConfig, stream?: DestinationStream): Par
         url: redactUrl(request.url),
       }),
       res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+      // pino-http hands its custom serializer pino's own form of the error; the original is its `raw`.
+      err: (error: unknown) => serializeError(rawError(error)),
     },
   };
   // nestjs-pino's default route pattern ('{/*splat}') matches nothing under Nest 12's Fastify adapter.

@@ -1,4 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
+import { DatabaseLogger } from './database.logger';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { namedStatementsAllowed, PoolMode, STATEMENT_TIMEOUT_MS } from './pool-mode';
@@ -25,6 +26,9 @@ export function dataSourceOptions(url: string, poolMode: PoolMode = 'direct'): D
     synchronize: false,
     uuidExtension: 'pgcrypto',
     applicationName: 'google-link',
+    // Never TypeORM's own loggers: they print failed and slow statements with their parameters.
+    logging: false,
+    logger: new DatabaseLogger(),
     subscribers: direct ? [] : [TransactionTimeoutSubscriber],
     extra: {
       max: 10,

@@ -4,6 +4,7 @@ import PgBoss from 'pg-boss';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { describeError } from '../database/database-error';
 
 export const JOB_SCHEMA = 'pgboss';
 
@@ -23,7 +24,7 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.boss = new PgBoss({ db: this.poolSql(), schema: JOB_SCHEMA, migrate: false, supervise: true, schedule: true });
     // pg-boss reports failures of its own loops (maintenance, polling) here; they are retried by it.
-    this.boss.on('error', (error: Error) => this.logger.warn(`Job queue: ${error.message}`));
+    this.boss.on('error', (error: Error) => this.logger.warn(`Job queue: ${describeError(error)}`));
   }
 
   async onModuleInit(): Promise<void> {

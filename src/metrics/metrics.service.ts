@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { describeError } from '../database/database-error';
 
 export type GoogleEndpoint = 'token' | 'refresh' | 'userinfo' | 'revoke' | 'jwks' | 'calendar';
 export type GoogleCallOutcome = 'ok' | 'error' | 'timeout';
@@ -111,7 +112,7 @@ export class MetricsService {
         try {
           this.set(await count());
         } catch (error) {
-          logger.warn(`Could not count active links: ${error instanceof Error ? error.message : String(error)}`);
+          logger.warn(`Could not count active links: ${describeError(error)}`);
         }
       },
     });

@@ -9,6 +9,7 @@ import { EncryptionKeyMissingError, UndecryptableError } from '../crypto/token-c
 import { GoogleRejectedError } from '../google/google-errors';
 import { GoogleOAuthClient } from '../google/google-oauth.client';
 import { GoogleRevocation } from './google-revocation.entity';
+import { describeError } from '../database/database-error';
 
 const MAX_BACKOFF_SECONDS = 3600;
 const BATCH = 20;
@@ -31,7 +32,7 @@ export class GoogleRevocationsService implements OnApplicationBootstrap, OnModul
     this.retries = new PeriodicTask(config.revocationRetrySeconds * 1000, () =>
       this.retryDue().then(
         () => undefined,
-        (error: unknown) => this.logger.warn(`Revocation retry pass failed: ${(error as Error).message}`),
+        (error: unknown) => this.logger.warn(`Revocation retry pass failed: ${describeError(error)}`),
       ),
     );
   }

@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { cookieValues } from '../host-cookies';
 import { sessionCookieName } from '../sessions/session-cookie';
 import { sendCallbackAnswer } from './callback-outcome';
+import { serializeError } from '../../database/database-error';
 
 /**
  * The callback is a browser navigation: whatever fails (the database, say), it answers with a
@@ -19,7 +20,7 @@ export class CallbackExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<AppRequest>();
-    this.logger.error({ err: exception }, 'The Google callback failed');
+    this.logger.error({ err: serializeError(exception) }, 'The Google callback failed');
     const flow = cookieValues(request, sessionCookieName(this.config)).length > 0 ? 'link' : 'login';
     sendCallbackAnswer(host.switchToHttp().getResponse<FastifyReply>(), this.config, { flow, reason: 'google_error' });
   }

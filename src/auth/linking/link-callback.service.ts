@@ -7,6 +7,7 @@ import { GoogleRevocationsService } from '../../users/google-revocations.service
 import { missingScopes, parseScopes } from '../../users/google-scopes';
 import { LinkRefusedError } from '../../users/link-refused.error';
 import type { ConsumedOutcome, GoogleGrant, LinkAnswer, LinkFailure } from '../google-oauth/callback-outcome';
+import { describeError } from '../../database/database-error';
 
 /** Completes a link callback: identity, scopes, then the stored link. Always an answer, never a throw. */
 @Injectable()
@@ -59,7 +60,7 @@ export class LinkCallbackService {
         if (error.reason === 'no_offline_access') await this.revokeRefused(grant, identity!.sub, userId);
         return error.reason;
       }
-      this.logger.warn(`Linking failed: ${(error as Error).message}`);
+      this.logger.warn(`Linking failed: ${describeError(error)}`);
       if (identity) await this.revokeUnstored(grant, identity.sub, userId);
       return 'google_error';
     }
@@ -88,7 +89,7 @@ export class LinkCallbackService {
       await this.revocations.revoke({ token: grant.refreshToken ?? grant.accessToken, googleUserId, userId });
     } catch {
       await this.oauth.revoke(grant.refreshToken ?? grant.accessToken).catch((error: Error) => {
-        this.logger.warn({ googleUserId }, `Could not revoke a grant that was not stored: ${error.message}`);
+        this.logger.warn({ googleUserId }, `Could not revoke a grant that was not stored: ${describeError(error)}`);
       });
     }
   }
@@ -98,7 +99,7 @@ export class LinkCallbackService {
     try {
       await this.revocations.revoke({ token: grant.refreshToken ?? grant.accessToken, googleUserId, userId });
     } catch (error) {
-      this.logger.warn(`Could not revoke a refused grant at Google: ${(error as Error).message}`);
+      this.logger.warn(`Could not revoke a refused grant at Google: ${describeError(error)}`);
     }
   }
 }

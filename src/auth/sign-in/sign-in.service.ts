@@ -12,6 +12,7 @@ import { UsersService } from '../../users/users.service';
 import type { ConsumedOutcome, SignInAnswer, SignInFailure } from '../google-oauth/callback-outcome';
 import { IssuedSession, SessionsService } from '../sessions/sessions.service';
 import { SignInRefusedError } from './sign-in-refused.error';
+import { serializeError } from '../../database/database-error';
 
 /** The refusals a sign-in callback names as its reason; any other failure is google_error. */
 const REFUSALS = new Set<ErrorCode>([
@@ -102,7 +103,7 @@ export class SignInService {
   private failureOf(error: unknown): SignInFailure {
     const known = error instanceof DomainError ? error : googleDomainError(error);
     if (known && REFUSALS.has(known.code)) return known.code as SignInFailure;
-    if (!known) this.logger.error({ err: error }, 'Sign-in failed unexpectedly');
+    if (!known) this.logger.error({ err: serializeError(error) }, 'Sign-in failed unexpectedly');
     return 'google_error';
   }
 }
