@@ -1,4 +1,5 @@
 import { FakeGoogle } from '../support/fake-google';
+import type { Reply } from '../support/http-client';
 import { linkGoogle, person, startLink, storedLink } from '../support/google-flows';
 import { uniqueEmail } from '../support/sessions';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -66,6 +67,64 @@ describe('logs never carry a secret (e2e)', () => {
     expect(leaked).toEqual([]);
     expect(logs).toMatch(/callback\?[^"]*code=\[Redacted\]/);
     expect(logs).not.toMatch(/"authorization"|"cookie"|set-cookie/i);
+  });
+
+  it('logs a failed statement by its SQLSTATE, table and constraint, never its query, parameters or row values', async () => {
+    // A linked person whose access token is due, linked before the database starts refusing.
+    const lin = await person(app, uniqueEmail('lin', 'gmail.com'));
+    await linkGoogle(app, google, lin);
+    const link = (await storedLink(app, lin.user.id))!;
+    await app.database.query(`UPDATE google_oauth2_users SET access_token_expires_at = now() WHERE user_id = $1`, [lin.user.id]);
+    const grace = await person(app, uniqueEmail('grace', 'gmail.com'));
+    const from = app.logs.length;
+
+    // Real PostgreSQL refusals (NOT VALID: existing rows are not checked): no new authorization
+    // request is accepted, and no refreshed access token (one that expires later than this) either.
+    const refreshCutoff = new Date(Date.now() + 30 * 60 * 1000).toISOString();
+    await app.database.query(`ALTER TABLE oauth_states ADD CONSTRAINT log_test_no_new_state CHECK (false) NOT VALID`);
+    await app.database.query(
+      `ALTER TABLE google_oauth2_users ADD CONSTRAINT log_test_no_refresh CHECK (access_token_expires_at < '${refreshCutoff}'::timestamptz) NOT VALID`,
+    );
+    const answers: Reply[] = [];
+    try {
+      answers.push(await app.client().get('/api/v1/auth/google?next=/users/me'));
+      answers.push(await grace.browser.get('/api/v1/auth/google/link'));
+      answers.push(await lin.browser.get('/api/v1/users/me/google/out-of-office'));
+    } finally {
+      await app.database.query(`ALTER TABLE oauth_states DROP CONSTRAINT log_test_no_new_state`);
+      await app.database.query(`ALTER TABLE google_oauth2_users DROP CONSTRAINT log_test_no_refresh`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Each refusal reached the person as a clean error answer, with nothing of the statement in it.
+    for (const answer of answers) {
+      expect(answer.status).toBeGreaterThanOrEqual(500);
+      expect(answer.json()).toEqual({ statusCode: answer.status, code: expect.any(String), message: expect.any(String) });
+      expect(answer.body).not.toMatch(/oauth_states|google_oauth2_users|log_test|constraint|INSERT|UPDATE|query|parameters|Failing row/i);
+    }
+    // The refusals were the statements we meant: no new state, and the link's tokens as they were.
+    expect(await app.database.query(`SELECT 1 FROM oauth_states WHERE user_id = $1`, [grace.user.id])).toEqual([]);
+    expect((await storedLink(app, lin.user.id))!.access_token).toBe(link.access_token);
+
+    const lines = app.logs.slice(from);
+    const entries = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { err?: Record<string, unknown> });
+    const failures = entries.map((entry) => entry.err).filter((err) => err?.code === '23514');
+    // Operators can still act: the SQLSTATE, the table and the constraint of each refusal.
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'QueryFailedError', table: 'oauth_states', constraint: 'log_test_no_new_state' }),
+        expect.objectContaining({ type: 'QueryFailedError', table: 'google_oauth2_users', constraint: 'log_test_no_refresh' }),
+      ]),
+    );
+    const text = lines.join('\n');
+    // Not the statement, its parameters, nor PostgreSQL's detail quoting the row.
+    expect(text).not.toMatch(/"query"\s*:|\bparameters\b|driverError|Failing row|Key \(|INSERT INTO|UPDATE "|"detail"/i);
+    // Not a sealed value (an envelope is v2:<key id>:…), a state hash (bytea, as a parameter or as PostgreSQL prints it), or the row's tokens.
+    expect(text).not.toMatch(/v\d:test1:|"type":"Buffer"|\\{1,2}x[0-9a-f]{16}/);
+    const leaked = [link.access_token, link.refresh_token, link.accessToken, link.refreshToken, lin.token, grace.token].filter((secret) =>
+      text.includes(secret),
+    );
+    expect(leaked).toEqual([]);
   });
 
   it('writes one JSON object per line', () => {
