@@ -155,3 +155,47 @@ describe('logs never carry a secret (e2e)', () => {
     expect(api[0].res.statusCode).toBe(401);
   });
 });
+
+describe('a background task’s database failure is logged without the value PostgreSQL quoted (e2e)', () => {
+  let google: FakeGoogle;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    google = await FakeGoogle.start();
+    app = await startTestApp({ ...google.env(), REVOCATION_RETRY_SECONDS: '1' });
+    google.redirectUri = `${app.url}/api/v1/auth/google/callback`;
+  });
+  afterAll(async () => {
+    await app?.database.query(`DROP TRIGGER IF EXISTS log_test_refuse ON google_revocations`);
+    await app?.close();
+    await google?.stop();
+  });
+
+  it('the revocation retry pass: its SQLSTATE in the log line, not the sealed token the error message quoted', async () => {
+    // A revocation queued (Google failed it at unlink), sealed in google_revocations.token.
+    const ada = await person(app, uniqueEmail('ada', 'gmail.com'));
+    await linkGoogle(app, google, ada);
+    const link = (await storedLink(app, ada.user.id))!;
+    google.fail('revoke', { status: 500 });
+    expect((await ada.browser.delete('/api/v1/users/me/google')).status).toBe(204);
+    const [queued] = await app.database.query<{ token: string }>(`SELECT token FROM google_revocations WHERE user_id = $1`, [ada.user.id]);
+    expect(queued.token).toMatch(/^v2:test1:/);
+
+    // PostgreSQL refuses the retry pass's claim with an error whose message quotes the row's value:
+    // invalid input syntax for type uuid: "v2:test1:…".
+    const from = app.logs.length;
+    await app.database.query(`CREATE FUNCTION log_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM NEW.token::uuid; RETURN NEW; END $$`);
+    await app.database.query(`CREATE TRIGGER log_test_refuse BEFORE UPDATE ON google_revocations FOR EACH ROW EXECUTE FUNCTION log_test_refuse()`);
+    const failed = () => app.logs.slice(from).filter((line) => line.includes('Revocation retry pass failed'));
+    const deadline = Date.now() + 15_000;
+    while (failed().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    await app.database.query(`DROP TRIGGER log_test_refuse ON google_revocations`);
+
+    expect(failed()[0]).toContain('QueryFailedError 22P02');
+    expect(failed()[0]).toContain('invalid input syntax for type uuid: \\"[Redacted]\\"');
+    const text = app.logs.slice(from).join('\n');
+    const leaked = [queued.token, link.refresh_token, link.refreshToken].filter((secret) => text.includes(secret));
+    expect(leaked).toEqual([]);
+    expect(text).not.toMatch(/v\d:test1:|"query"\s*:|\bparameters\b/);
+  });
+});
