@@ -7,6 +7,7 @@ import { ConfigurationError } from './config/environment';
 import { loadConfig } from './config/app-config';
 import { EmbeddedDatabase } from './database/embedded-postgres';
 import { createApp } from './app.factory';
+import { describeError } from './database/database-error';
 
 const SHUTDOWN_GRACE_MS = 25_000;
 
@@ -54,6 +55,6 @@ async function bootstrap(): Promise<void> {
 }
 
 void bootstrap().catch((error: unknown) => {
-  console.error(`google-link failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`google-link failed to start: ${describeError(error)}`);
   process.exit(1);
 });

@@ -9,6 +9,7 @@ import { ConfigurationError } from '../config/environment';
 import { KeyRing } from '../crypto/key-ring';
 import { KeyRotationService } from '../crypto/key-rotation.service';
 import { SKIP_REASONS } from '../crypto/reseal';
+import { describeError } from '../database/database-error';
 import { EmbeddedDatabase } from '../database/embedded-postgres';
 import { UsersService } from '../users/users.service';
 import { MIGRATION_COMMANDS, withDataSource } from './migration.commands';
@@ -104,7 +105,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
     else if (error instanceof ConfigurationError) console.error(error.message);
-    else console.error(`Failed: ${error instanceof Error ? error.message : String(error)}`);
+    else console.error(`Failed: ${describeError(error)}`);
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );
