@@ -69,6 +69,13 @@ export function frameworkErrorAnswer(headers: Record<string, string>) {
   };
 }
 
+const CLIENT_ERRORS: Record<string, [ErrorBody, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [{ statusCode: 408, code: 'request_timeout', message: 'The request did not arrive in time' }, 'Request Timeout'],
+  HPE_HEADER_OVERFLOW: [{ statusCode: 431, code: 'headers_too_large', message: 'The request headers are too large' }, 'Request Header Fields Too Large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [{ statusCode: 413, code: 'payload_too_large', message: 'The chunk extensions are too large' }, 'Payload Too Large'],
+  default: [{ statusCode: 400, code: 'invalid_request', message: 'The request is not valid HTTP' }, 'Bad Request'],
+};
+
 /**
  * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses (time limit, oversized headers,
  * malformed request line or chunked body, conflicting lengths), answered on the raw socket, which is
@@ -76,15 +83,12 @@ export function frameworkErrorAnswer(headers: Record<string, string>) {
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const body: ErrorBody =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? { statusCode: 408, code: 'request_timeout', message: 'The request did not arrive in time' }
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? { statusCode: 431, code: 'headers_too_large', message: 'The request headers are too large' }
-        : { statusCode: 400, code: 'invalid_request', message: 'The request is not valid HTTP' };
+  const [body, reason] = CLIENT_ERRORS[error.code ?? ''] ?? CLIENT_ERRORS.default;
   const json = JSON.stringify(body);
-  const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[body.statusCode as 400 | 408 | 431];
-  if (socket.writable) {
+  // As Node does: once an answer to this socket's request has begun, a second one would be read as
+  // the answer to the client's next request. Fastify's default handler writes it anyway.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
     socket.write(
       `HTTP/1.1 ${body.statusCode} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
         `Cache-Control: no-store\r\nConnection: close\r\n\r\n${json}`,
