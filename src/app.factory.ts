@@ -5,9 +5,11 @@ import type { HelmetOptions } from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { registerBodyDepthLimit } from './common/body-depth';
+import { answerClientError, frameworkErrorAnswer, requestTimeLimits } from './common/http-layer';
 import { QuietStartupLogger } from './common/quiet-startup.logger';
 import { requestId } from './common/logging';
-import { registerSecurityHeaders } from './common/security-headers';
+import { helmetHeaders, registerSecurityHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation.pipe';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -16,6 +18,8 @@ import { MetricsService } from './metrics/metrics.service';
 import { setupSwagger } from './swagger';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+/** No body of ours nests deeper than 2; class-transformer recurses, and 3,000 levels overflow its stack. */
+const MAX_BODY_DEPTH = 32;
 
 /** Builds the whole application; main.ts and the e2e tests share it, so tests run what production runs. */
 export interface CreateAppOptions {
@@ -32,6 +36,11 @@ export async function createApp(config: AppConfig, databaseUrl: string, options:
     genReqId: requestId,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A client that stalls its headers or trickles its body is answered 408 and disconnected.
+    ...requestTimeLimits(config.requestTimeoutMs),
+    // What Node's parser and Fastify's router refuse, in our error shape rather than theirs.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: frameworkErrorAnswer(helmetHeaders(securityHeaders(config))),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, options.logStream), adapter, {
     bufferLogs: true,
@@ -40,6 +49,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, options:
   app.useLogger(new QuietStartupLogger(app.get(Logger)));
   // Before any route exists, so every route (and the 404 handler) is counted.
   registerHttpMetrics(adapter.getInstance(), app.get(MetricsService));
+  registerBodyDepthLimit(adapter.getInstance(), MAX_BODY_DEPTH);
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
   await app.register(fastifyCookie);

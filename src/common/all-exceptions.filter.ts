@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { EncryptionKeyMissingError } from '../crypto/token-cipher';
 import { DomainError, ErrorBody, ErrorCode } from './domain-error';
 import { serializeError } from '../database/database-error';
+import { httpLayerError } from './http-layer';
 
 const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   [HttpStatus.BAD_REQUEST]: 'invalid_request',
@@ -71,12 +72,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const code = STATUS_CODES[statusCode] ?? (statusCode >= 500 ? 'internal_error' : 'invalid_request');
       return { statusCode, code, message: this.messageOf(exception, code) };
     }
-    const fastifyStatus = (exception as { statusCode?: number })?.statusCode;
-    if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
-      // Fastify's own refusals: malformed JSON, oversized bodies, unsupported content types.
-      const code = STATUS_CODES[fastifyStatus] ?? 'invalid_request';
-      return { statusCode: fastifyStatus, code, message: code === 'invalid_request' ? 'The request body is not valid' : this.messageOf(exception, code) };
-    }
+    // Fastify's own refusals: malformed JSON, oversized bodies, unsupported content types.
+    const httpLayer = httpLayerError(exception);
+    if (httpLayer) return httpLayer;
     if (isDatabaseDown(exception)) {
       this.logger.error({ err: serializeError(exception) }, 'Database unavailable');
       return { statusCode: 503, code: 'service_unavailable', message: 'The service is temporarily unavailable; try again shortly' };

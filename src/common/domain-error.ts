@@ -20,8 +20,12 @@ export const ERROR_STATUS = {
   // Link refusals: today only callback reasons (google_link=error&reason=…), never an HTTP answer.
   google_account_in_use: HttpStatus.CONFLICT,
   no_offline_access: HttpStatus.FORBIDDEN,
+  // The HTTP layer's own refusals (a stalled client, an over-long URL or headers), before any route runs.
+  request_timeout: HttpStatus.REQUEST_TIMEOUT,
   payload_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
+  uri_too_long: HttpStatus.URI_TOO_LONG,
   unsupported_media_type: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  headers_too_large: 431, // Request Header Fields Too Large: not in Nest's HttpStatus
   rate_limited: HttpStatus.TOO_MANY_REQUESTS,
   internal_error: HttpStatus.INTERNAL_SERVER_ERROR,
   encryption_key_missing: HttpStatus.INTERNAL_SERVER_ERROR,

@@ -76,6 +76,8 @@ export class AppConfig {
   /** Fastify's `trustProxy`: false, a number of hops, or the proxies' addresses/CIDRs (TRUST_PROXY). */
   readonly trustProxy: TrustProxy;
   readonly revocationRetrySeconds: number;
+  /** Time a client has to send its whole request, and that an idle keep-alive connection is kept (HTTP_REQUEST_TIMEOUT_MS). */
+  readonly requestTimeoutMs: number;
   /** Where audit events are POSTed, signed (Standard Webhooks); undefined: no webhooks. */
   readonly webhook: WebhookConfig | undefined;
   /** Links not refreshed for this many days are checked in the background; 0: never. */
@@ -228,6 +230,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     googleApiRateLimit: env.GOOGLE_API_RATE_LIMIT ?? 60,
     trustProxy: parseTrustProxy(env.TRUST_PROXY ?? 'false') ?? false,
     revocationRetrySeconds: env.REVOCATION_RETRY_SECONDS ?? 30,
+    requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS ?? 20_000,
     webhook: env.WEBHOOK_URL ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, retryDelaySeconds: env.WEBHOOK_RETRY_DELAY_SECONDS ?? 30 } : undefined,
     grantCheckDays: env.GOOGLE_GRANT_CHECK_DAYS ?? 7,
     logFormat: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',

@@ -221,6 +221,18 @@ export class Environment {
   @Validate(IsTrustProxy)
   TRUST_PROXY?: string;
 
+  /**
+   * Not in the SPEC table: the whole request (headers and body) must arrive within it, and an idle
+   * keep-alive connection is closed after it. At most 29 s: the server checks once a second, and the
+   * SPEC allows a stalled client 30 s at most.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(29000)
+  HTTP_REQUEST_TIMEOUT_MS?: number;
+
   /** Not in the SPEC table: how soon a failed revocation at Google is retried (doubling after each failure). */
   @IsOptional()
   @Transform(toInt)

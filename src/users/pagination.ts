@@ -17,6 +17,14 @@ interface CursorPosition {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// What toISOString() gives for a year PostgreSQL takes (1 to 9999): Date.parse also takes "1", "2020"
+// or "+275760-09-13", which PostgreSQL refuses.
+const ISO_INSTANT = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Exactly what encodeCursor writes: an ISO instant that reads back as itself. */
+function isIssuedInstant(value: unknown): value is string {
+  return typeof value === 'string' && ISO_INSTANT.test(value) && new Date(value).toISOString() === value;
+}
 
 export function encodeCursor(position: { createdAt: Date; id: string }): string {
   return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString('base64url');
@@ -28,7 +36,7 @@ export function decodeCursor(cursor: string): CursorPosition {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(decoded) && decoded.length === 2) {
       const [createdAt, id] = decoded as unknown[];
-      if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string' && UUID.test(id)) {
+      if (isIssuedInstant(createdAt) && typeof id === 'string' && UUID.test(id)) {
         return { createdAt, id };
       }
     }

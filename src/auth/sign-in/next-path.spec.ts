@@ -5,6 +5,7 @@ describe('safeNextPath', () => {
     ['/users/me', '/users/me'],
     ['/settings?tab=google#top', '/settings?tab=google#top'],
     ['/a/../b', '/b'],
+    ['/' + 'é'.repeat(85), '/' + '%C3%A9'.repeat(85)],
   ])('keeps the relative path %p', (next, expected) => {
     expect(safeNextPath(next)).toBe(expected);
   });
@@ -27,6 +28,9 @@ describe('safeNextPath', () => {
     '',
     '/%E0%A4%A',
     '/' + 'a'.repeat(600),
+    // Short as typed, too long for its column once normalised (é is %C3%A9).
+    '/' + 'é'.repeat(300),
+    '/?' + 'é'.repeat(100),
   ])('refuses %p', (next) => {
     expect(safeNextPath(next)).toBeNull();
   });
