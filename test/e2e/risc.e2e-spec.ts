@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { PROFILE_COLUMNS } from '../../src/users/user-profiles.service';
 import { FakeGoogle } from '../support/fake-google';
 import { auditActions, linkGoogle, person, Person, startLink, storedLink } from '../support/google-flows';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -292,6 +293,22 @@ describe('Cross-Account Protection receiver (e2e)', () => {
       expect(fresh.status).toBe(200);
       expect(fresh.json()).not.toHaveProperty('reason');
     });
+  });
+
+  it('users/me reads its notice by the partial index, however long the user’s history', async () => {
+    const { someone } = await linkedPerson();
+    await app.database.query(
+      `INSERT INTO audit_events (action, user_id, created_at) SELECT 'session.created', $1, now() - g * interval '1 second' FROM generate_series(1, 5000) g`,
+      [someone.user.id],
+    );
+    await app.database.query('ANALYZE audit_events');
+
+    const [{ 'QUERY PLAN': plan }] = await app.database.query<{ 'QUERY PLAN': unknown }>(
+      `EXPLAIN (FORMAT JSON) SELECT ${PROFILE_COLUMNS} FROM users u LEFT JOIN google_oauth2_users l ON l.user_id = u.id WHERE u.id = '${someone.user.id}'`,
+    );
+
+    expect(JSON.stringify(plan)).toContain('"Index Name":"audit_events_google_notice_idx"');
+    expect((await someone.browser.get('/api/v1/users/me')).json()).toMatchObject({ notice: null });
   });
 
   describe('replays', () => {

@@ -28,9 +28,17 @@ export class RevokedSessions1796400000000 implements MigrationInterface {
             ALTER TABLE "revoked_sessions"
             ADD CONSTRAINT "FK_revoked_sessions_user" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE NO ACTION
         `);
+    // users/me's notice: the latest of these actions, without reading the user's whole history.
+    await queryRunner.query(`
+            CREATE INDEX "audit_events_google_notice_idx" ON "audit_events" ("user_id", "created_at", "id")
+            WHERE action IN ('google.tokens_revoked', 'google.account_disabled', 'google.account_enabled', 'google.credential_change_required')
+        `);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+            DROP INDEX "public"."audit_events_google_notice_idx"
+        `);
     await queryRunner.query(`
             DROP TABLE "revoked_sessions"
         `);
