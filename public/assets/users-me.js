@@ -33,7 +33,25 @@ const LOGIN_OUTCOMES = {
   signup_disabled: 'There is no account for this Google address and new accounts cannot be created here. Ask an administrator to add you.',
   email_not_verified: 'Your Google account’s email address is not verified. Verify it with Google, then sign in again.',
   invalid_id_token: 'Google’s answer could not be verified, so you were not signed in. Please try again.',
+  google_account_mismatch: 'This email address belongs to a user who signs in with a different Google account. Sign in with that Google account instead.',
+  google_account_disabled: 'Google told us this Google account is disabled, so signing in with it is refused until Google enables it again.',
   google_error: 'Google could not complete the sign-in. Please try again in a moment.',
+};
+
+// Why Google ended this browser's session (the 401's `reason`; only the holder of the cookie is told).
+const SESSION_ENDED = {
+  google_sessions_revoked: {
+    title: 'You were signed out',
+    text: 'Google told us your account’s sessions were ended, so you were signed out here. Sign in again to continue.',
+  },
+  google_tokens_revoked: {
+    title: 'You were signed out',
+    text: 'Google told us your account’s sessions were ended and google-link’s access to your Google account was withdrawn. Sign in again, then reconnect your Google account.',
+  },
+  google_account_disabled: {
+    title: 'Your Google account was disabled',
+    text: 'Google told us your Google account was disabled, so you were signed out here. Signing in with it is refused until Google enables it again.',
+  },
 };
 
 const $ = (id) => {
@@ -162,6 +180,14 @@ function describeWhen(event) {
 // --- Rendering -----------------------------------------------------------------------------------
 
 let currentUser = null;
+
+/** A 401 saying Google ended this browser's session (a known `reason`): says why; false for any other answer. */
+function explainSessionEnd(reply) {
+  const reason = reply.body && reply.body.reason;
+  if (typeof reason !== 'string' || !Object.prototype.hasOwnProperty.call(SESSION_ENDED, reason)) return false;
+  alertError(SESSION_ENDED[reason].title, SESSION_ENDED[reason].text);
+  return true;
+}
 
 function renderSignedOut() {
   currentUser = null;
@@ -299,8 +325,11 @@ async function loadUser() {
   try {
     const reply = await api('GET', '/users/me');
     if (reply.status === 200 && reply.body) renderUser(reply.body);
-    else if (reply.status === 401) renderSignedOut();
-    else {
+    else if (reply.status === 401) {
+      renderSignedOut();
+      // A sign-in outcome from the address bar is the newer news: it stays.
+      if ($('notice').hidden && $('alert').hidden) explainSessionEnd(reply);
+    } else {
       show($('loading'), false);
       alertError('Your account could not be loaded', apiMessage(reply, 'Please reload the page in a moment.'));
     }
@@ -325,7 +354,11 @@ async function loadOutOfOffice() {
   const code = reply.body && reply.body.code;
   if (reply.status === 200 && reply.body && Array.isArray(reply.body.events)) return renderEvents(reply.body.events);
   if (reply.status === 404 && code === 'google_not_linked') return show($('ooo'), false);
-  if (reply.status === 401) return renderSignedOut();
+  if (reply.status === 401) {
+    renderSignedOut();
+    explainSessionEnd(reply);
+    return;
+  }
   if (reply.status === 409 && code === 'google_reauth_required') {
     // The service has just marked the link; show it without another round trip.
     if (currentUser && currentUser.googleAccount) renderLink({ ...currentUser.googleAccount, status: 'needs_reauth' });
@@ -377,7 +410,7 @@ async function connect() {
   }
   if (reply.status === 401) {
     renderSignedOut();
-    alertError('Your session has ended', 'Sign in again to connect your Google account.');
+    if (!explainSessionEnd(reply)) alertError('Your session has ended', 'Sign in again to connect your Google account.');
     return;
   }
   alertError('Could not start connecting your Google account', apiMessage(reply, 'Please try again in a moment.'));
@@ -395,7 +428,8 @@ async function disconnect() {
   }
   if (reply.status === 401) {
     renderSignedOut();
-    return alertError('Your session has ended', 'Sign in again to manage your Google account.');
+    if (!explainSessionEnd(reply)) alertError('Your session has ended', 'Sign in again to manage your Google account.');
+    return;
   }
   alertError('Your Google account could not be disconnected', apiMessage(reply, 'Please try again in a moment.'));
 }

@@ -8,16 +8,18 @@ import { SessionsService } from './sessions/sessions.service';
 describe('PurgeScheduler', () => {
   let sessionsPurge: jest.Mock<() => Promise<number>>;
   let statesPurge: jest.Mock<() => Promise<number>>;
+  let revokedPurge: jest.Mock<() => Promise<number>>;
   let scheduler: PurgeScheduler;
 
   beforeEach(async () => {
     jest.useFakeTimers();
     sessionsPurge = jest.fn(async () => 3);
     statesPurge = jest.fn(async () => 5);
+    revokedPurge = jest.fn(async () => 2);
     const moduleRef = await Test.createTestingModule({
       providers: [
         PurgeScheduler,
-        { provide: SessionsService, useValue: { purgeExpired: sessionsPurge } },
+        { provide: SessionsService, useValue: { purgeExpired: sessionsPurge, purgeExpiredRevocations: revokedPurge } },
         { provide: OAuthStateStore, useValue: { purgeExpired: statesPurge } },
       ],
     }).compile();
@@ -29,7 +31,7 @@ describe('PurgeScheduler', () => {
     jest.restoreAllMocks();
   });
 
-  it('purges expired sessions and OAuth states on every tick, logging the counts at debug level', async () => {
+  it('purges expired sessions, revoked sessions and OAuth states on every tick, logging the counts at debug level', async () => {
     const debug = jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
     scheduler.onApplicationBootstrap();
 
@@ -39,6 +41,8 @@ describe('PurgeScheduler', () => {
     expect(statesPurge).toHaveBeenCalledTimes(2);
     expect(debug).toHaveBeenCalledWith('Purged 3 expired sessions');
     expect(debug).toHaveBeenCalledWith('Purged 5 expired OAuth states');
+    expect(revokedPurge).toHaveBeenCalledTimes(2);
+    expect(debug).toHaveBeenCalledWith('Purged 2 expired revoked sessions');
   });
 
   it('survives a database that is down: warns, still runs the other purges, and tries again next tick', async () => {

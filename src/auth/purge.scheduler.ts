@@ -27,6 +27,7 @@ export class PurgeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   protected purgeTasks(): PurgeTask[] {
     return [
       ['sessions', () => this.sessions.purgeExpired()],
+      ['revoked sessions', () => this.sessions.purgeExpiredRevocations()],
       ['OAuth states', () => this.states.purgeExpired()],
     ];
   }

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { EncryptionKeyMissingError } from '../crypto/token-cipher';
-import { DomainError, ErrorBody, ErrorCode } from './domain-error';
+import { DomainError, ErrorBody, ErrorCode, SessionRevokedError } from './domain-error';
 import { serializeError } from '../database/database-error';
 import { httpLayerError } from './http-layer';
 
@@ -60,6 +60,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 
   toBody(exception: unknown): ErrorBody {
+    if (exception instanceof SessionRevokedError) {
+      return { statusCode: exception.status, code: exception.code, message: exception.message, reason: exception.revokedReason };
+    }
     if (exception instanceof DomainError) {
       return { statusCode: exception.status, code: exception.code, message: exception.message };
     }

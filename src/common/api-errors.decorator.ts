@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiResponse } from '@nestjs/swagger';
-import { ERROR_STATUS, ErrorCode } from './domain-error';
+import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import { ERROR_STATUS, ErrorCode, SESSION_REVOKED_REASONS } from './domain-error';
 
 /** The error shape. No property examples: each response shows its own codes' examples (ERROR_EXAMPLES). */
 export class ErrorResponse {
@@ -12,6 +12,13 @@ export class ErrorResponse {
 
   @ApiProperty({ description: 'A sentence for people (it may change; match on `code`)' })
   message: string;
+
+  @ApiPropertyOptional({
+    enum: SESSION_REVOKED_REASONS,
+    description:
+      'With `unauthenticated` only, and only to the holder of the session token it names: Google (Cross-Account Protection) ended that session, and why',
+  })
+  reason?: string;
 }
 
 /**

@@ -60,8 +60,24 @@ export abstract class RefusedError<Reason extends ErrorCode> extends DomainError
   }
 }
 
+/** Why Google (Cross-Account Protection) ended a session: what a 401 for that session's token says. */
+export const SESSION_REVOKED_REASONS = ['google_sessions_revoked', 'google_tokens_revoked', 'google_account_disabled'] as const;
+export type SessionRevokedReason = (typeof SESSION_REVOKED_REASONS)[number];
+
+/** `unauthenticated` for a session Google ended, with the reason: only ever sent to a holder of that session's token. */
+export class SessionRevokedError extends DomainError {
+  constructor(
+    readonly revokedReason: SessionRevokedReason,
+    message: string,
+  ) {
+    super('unauthenticated', message);
+  }
+}
+
 export interface ErrorBody {
   statusCode: number;
   code: ErrorCode;
   message: string;
+  /** With `unauthenticated` only: why Google ended the session the request presented. */
+  reason?: SessionRevokedReason;
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { SessionRevokedReason } from '../common/domain-error';
 import { AuditAction } from '../users/audit-event.entity';
 import { AuditService } from '../users/audit.service';
 import { SecurityEventToken } from './security-event-token.verifier';
@@ -95,10 +96,10 @@ export class RiscEventsService {
     const userIds = affected.map((one) => one.userId);
     switch (type) {
       case RISC_EVENT_TYPES.sessionsRevoked:
-        await this.revokeSessions(manager, userIds);
+        await this.revokeSessions(manager, userIds, 'google_sessions_revoked');
         return 'google.sessions_revoked';
       case RISC_EVENT_TYPES.tokensRevoked:
-        await this.revokeSessions(manager, userIds);
+        await this.revokeSessions(manager, userIds, 'google_tokens_revoked');
         // Google revoked the grant: the tokens are worthless and are not kept; the link waits to be reconnected.
         await manager.query(
           `UPDATE google_oauth2_users SET status = 'needs_reauth', access_token = NULL, refresh_token = NULL, updated_at = now() WHERE google_user_id = $1`,
@@ -106,7 +107,7 @@ export class RiscEventsService {
         );
         return 'google.tokens_revoked';
       case RISC_EVENT_TYPES.accountDisabled: {
-        await this.revokeSessions(manager, userIds);
+        await this.revokeSessions(manager, userIds, 'google_account_disabled');
         await manager.query(`UPDATE google_oauth2_users SET status = 'needs_reauth', updated_at = now() WHERE google_user_id = $1`, [sub]);
         const reason = typeof payload.reason === 'string' ? payload.reason.slice(0, 64) : null;
         await manager.query(
@@ -135,7 +136,16 @@ export class RiscEventsService {
     return rows.map((row) => ({ userId: row.id, googleUserId: sub }));
   }
 
-  private async revokeSessions(manager: EntityManager, userIds: string[]): Promise<void> {
-    await manager.query(`DELETE FROM sessions WHERE user_id = ANY($1::uuid[])`, [userIds]);
+  /**
+   * Deletes the sessions (and, by cascade, the link flows they started), keeping of each only its
+   * token hash and why, so the browser still holding the cookie can be told (SessionsService.revokedReason).
+   */
+  private async revokeSessions(manager: EntityManager, userIds: string[], reason: SessionRevokedReason): Promise<void> {
+    await manager.query(
+      `WITH ended AS (DELETE FROM sessions WHERE user_id = ANY($1::uuid[]) RETURNING token_hash, user_id, expires_at)
+       INSERT INTO revoked_sessions (token_hash, user_id, reason, expires_at) SELECT token_hash, user_id, $2, expires_at FROM ended
+       ON CONFLICT (token_hash) DO UPDATE SET reason = EXCLUDED.reason`,
+      [userIds, reason],
+    );
   }
 }

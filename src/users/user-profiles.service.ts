@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import { PreparedStatement } from '../database/prepared-statement';
-import type { AuditAction } from './audit-event.entity';
+import { GOOGLE_NOTICE_FILTER } from './audit-event.entity';
 import { GoogleOAuth2User } from './google-oauth2-user.entity';
 import { LINK_SUMMARY_COLUMNS } from './google-links.service';
 import { parseScopes } from './google-scopes';
@@ -29,14 +29,6 @@ export interface ProfileRow {
   google_notice: string | null;
 }
 
-/** The Cross-Account Protection actions users/me puts into words (sessions_revoked signs the person out: nothing to show them signed in). */
-const GOOGLE_NOTICE_ACTIONS: AuditAction[] = [
-  'google.tokens_revoked',
-  'google.account_disabled',
-  'google.account_enabled',
-  'google.credential_change_required',
-];
-
 export const GOOGLE_NOTICES = {
   withdrawn: 'Google told us access to your Google account was withdrawn: reconnect your Google account',
   changePassword: 'Google asks you to change your Google password',
@@ -56,7 +48,7 @@ export function googleNotice(action: string | null, linkStatus: ProfileRow['stat
 export const PROFILE_COLUMNS = `u.id, u.email, u.name, u.role,
           l.google_user_id, l.email AS link_email, l.oauth_scope, l.status, l.created_at AS linked_at,
           (SELECT a.action FROM audit_events a
-            WHERE a.user_id = u.id AND a.action IN (${GOOGLE_NOTICE_ACTIONS.map((action) => `'${action}'`).join(', ')})
+            WHERE a.user_id = u.id AND ${GOOGLE_NOTICE_FILTER('a.action')}
             ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS google_notice`;
 
 const PROFILE = new PreparedStatement<ProfileRow>(

@@ -372,6 +372,131 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
     STEP_TIMEOUT_MS,
   );
 
+  /** Signs in from the signed-out page through the emulator's chooser and consent screen. */
+  async function signInAgain(): Promise<void> {
+    await page.getByRole('link', { name: 'Sign in with Google' }).click();
+    await chooseAccount(email);
+    await click('Allow');
+    await backOnUsersMe();
+    await page.getByRole('heading', { name: 'Signed in' }).waitFor();
+  }
+
+  /** Google's Cross-Account Protection, played by the emulator: a SET signed by its key, posted to the service's receiver. */
+  async function googleSends(event: string): Promise<void> {
+    const reply = await fetch(`${testApp.url}/_emulator/google/risc/send`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, event }),
+    });
+    expect(reply.status).toBe(200);
+    expect(await reply.json()).toMatchObject({ event, receiverStatus: 202 });
+  }
+
+  const googleNotice = () => page.locator('#google-notice');
+
+  it(
+    '10. Google asks for a password change: said while still signed in',
+    async () => {
+      await signInAgain();
+      await clickToGoogle('Connect Google account');
+      await consentScreenFor(email);
+      await click('Allow');
+      await backOnUsersMe();
+      await events().waitFor();
+
+      await googleSends('account-credential-change-required');
+      await page.reload();
+      await backOnUsersMe();
+
+      await page.getByRole('heading', { name: 'Signed in' }).waitFor();
+      await googleNotice().getByText('Google asks you to change your Google password').waitFor();
+      expect(await linkPill().innerText()).toBe('Connected');
+      await screenshot('13-risc-credential-change');
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    '11. Google ended the sessions: after a reload, signed out and told why',
+    async () => {
+      await googleSends('sessions-revoked');
+      await page.reload();
+      await backOnUsersMe();
+
+      await signedOutHeading().waitFor();
+      await alert().getByText('You were signed out', { exact: true }).waitFor();
+      const said = await alert().innerText();
+      expect(said).toContain('Google told us your account’s sessions were ended');
+      expect(said).toContain('Sign in again');
+      expect(said).not.toContain('schemas.openid.net');
+      expect(await page.getByRole('heading', { name: 'Signed in' }).isVisible()).toBe(false);
+      await screenshot('14-risc-sessions-revoked');
+
+      // A browser without that cookie is told nothing.
+      const stranger = await browser.newContext({ baseURL: testApp.url });
+      const elsewhere = await stranger.newPage();
+      await elsewhere.goto('/users/me');
+      await elsewhere.getByRole('heading', { name: 'Sign in to continue' }).waitFor();
+      await elsewhere.locator('main[aria-busy="false"]').waitFor();
+      expect(await elsewhere.getByRole('alert').innerText()).toBe('');
+      await stranger.close();
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    '12. Google revoked the tokens: signed out and told why; signed in again, "Reconnect your Google account"',
+    async () => {
+      await signInAgain();
+      await googleSends('tokens-revoked');
+      await page.reload();
+      await backOnUsersMe();
+
+      await signedOutHeading().waitFor();
+      const said = await alert().innerText();
+      expect(said).toContain('Google told us your account’s sessions were ended');
+      expect(said).toContain('reconnect your Google account');
+      await screenshot('15-risc-tokens-revoked');
+
+      await signInAgain();
+      await googleNotice().getByText('reconnect your Google account', { exact: false }).waitFor();
+      expect(await googleNotice().innerText()).toContain('Google told us access to your Google account was withdrawn');
+      expect(await linkPill().innerText()).toBe('Reconnect needed');
+      await page.locator('#reauth').getByRole('button', { name: 'Reconnect' }).waitFor();
+      await oooSection().getByText('Reconnect your Google account above to see your out-of-office events').waitFor();
+      await screenshot('16-risc-reconnect');
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    '13. Google disabled the account: signed out, told sign-in is refused until it is enabled, and it is',
+    async () => {
+      await googleSends('account-disabled');
+      await page.reload();
+      await backOnUsersMe();
+
+      await signedOutHeading().waitFor();
+      await alert().getByText('Your Google account was disabled', { exact: true }).waitFor();
+      expect(await alert().innerText()).toContain('Signing in with it is refused until Google enables it again');
+      await screenshot('17-risc-account-disabled');
+
+      await page.getByRole('link', { name: 'Sign in with Google' }).click();
+      await chooseAccount(email);
+      await click('Allow');
+      await backOnUsersMe();
+      await alert().getByText('You were not signed in').waitFor();
+      expect(await alert().innerText()).toContain('Google told us this Google account is disabled');
+      await signedOutHeading().waitFor();
+
+      await googleSends('account-enabled');
+      await signInAgain();
+      await click('Sign out');
+      await signedOutHeading().waitFor();
+    },
+    STEP_TIMEOUT_MS,
+  );
+
   it(
     'wraps a long email on the emulator’s pages at phone width',
     async () => {

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { PROFILE_COLUMNS } from '../../src/users/user-profiles.service';
 import { FakeGoogle } from '../support/fake-google';
-import { auditActions, linkGoogle, person, Person, storedLink } from '../support/google-flows';
+import { auditActions, linkGoogle, person, Person, startLink, storedLink } from '../support/google-flows';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const RISC_ISSUER = 'https://accounts.google.com/';
@@ -179,6 +180,135 @@ describe('Cross-Account Protection receiver (e2e)', () => {
       );
       await expect(sessionCount(someone.user.id)).resolves.toBe(0);
     });
+  });
+
+  describe('telling the signed-out person why', () => {
+    const me = (someone: Person) => someone.browser.get('/api/v1/users/me');
+    const revokedRows = (userId: string) =>
+      app.database.query<{ token_hash: Buffer; reason: string }>('SELECT token_hash, reason FROM revoked_sessions WHERE user_id = $1', [userId]);
+
+    it('sessions-revoked: the old cookie gets 401 unauthenticated with reason google_sessions_revoked, in words, never the event URI', async () => {
+      const { someone, sub } = await linkedPerson();
+
+      await deliver(await set({ [EVENT.sessionsRevoked]: { subject: subject(sub) } }));
+
+      const reply = await me(someone);
+      expect(reply.status).toBe(401);
+      expect(reply.json()).toEqual({
+        statusCode: 401,
+        code: 'unauthenticated',
+        reason: 'google_sessions_revoked',
+        message: expect.stringContaining('sign in again'),
+      });
+      expect(reply.json<{ message: string }>().message).toContain("Google told us your account's sessions were ended");
+      expect(reply.body).not.toContain('schemas.openid.net');
+      expect(reply.body).not.toContain(sub);
+      // The same token as a Bearer header is the same holder: told the same.
+      expect((await app.client().get('/api/v1/users/me', someone.bearer)).json()).toMatchObject({ reason: 'google_sessions_revoked' });
+      // Only the token's hash is kept, never the token.
+      const rows = await revokedRows(someone.user.id);
+      expect(rows).toEqual([{ token_hash: createHash('sha256').update(someone.token).digest(), reason: 'google_sessions_revoked' }]);
+      expect(JSON.stringify(await app.database.query('SELECT * FROM revoked_sessions'))).not.toContain(someone.token);
+    });
+
+    it('nobody without that session token learns anything: another token, no token, a malformed one get the plain 401', async () => {
+      const { someone, sub } = await linkedPerson();
+      await deliver(await set({ [EVENT.sessionsRevoked]: { subject: subject(sub) } }));
+      const plain = { statusCode: 401, code: 'unauthenticated', message: expect.any(String) };
+
+      const stranger = app.client();
+      stranger.cookies.set('sid', randomBytes(32).toString('base64url'));
+      for (const reply of [
+        await stranger.get('/api/v1/users/me'),
+        await app.client().get('/api/v1/users/me'),
+        await app.client().get('/api/v1/users/me', { authorization: `Bearer ${someone.token}x` }),
+        await app.client().get('/api/v1/users/me', { authorization: `Bearer ${createHash('sha256').update(someone.token).digest('base64url')}` }),
+      ]) {
+        expect(reply.status).toBe(401);
+        expect(reply.json()).toEqual(plain);
+      }
+    });
+
+    it('tokens-revoked: reason google_tokens_revoked; a later sign-in sees the reconnect notice', async () => {
+      const { someone, sub } = await linkedPerson();
+
+      await deliver(await set({ [EVENT.tokensRevoked]: { subject: subject(sub) } }));
+
+      expect((await me(someone)).json()).toMatchObject({ statusCode: 401, code: 'unauthenticated', reason: 'google_tokens_revoked' });
+      const again = await person(app, someone.user.email);
+      expect((await me(again)).json()).toMatchObject({ notice: expect.stringContaining('reconnect your Google account') });
+    });
+
+    it('account-disabled: reason google_account_disabled while Google says so; after account-enabled it says only that the sessions ended', async () => {
+      const { someone, sub } = await linkedPerson();
+      await app.database.query('UPDATE users SET google_sub = $1 WHERE id = $2', [sub, someone.user.id]);
+
+      await deliver(await set({ [EVENT.accountDisabled]: { subject: subject(sub), reason: 'hijacking' } }));
+
+      const disabled = await me(someone);
+      expect(disabled.json()).toMatchObject({ statusCode: 401, code: 'unauthenticated', reason: 'google_account_disabled' });
+      expect(disabled.json<{ message: string }>().message).toContain('refused until Google enables it again');
+      expect(disabled.body).not.toContain('hijacking');
+
+      await deliver(await set({ [EVENT.accountEnabled]: { subject: subject(sub) } }));
+
+      expect((await me(someone)).json()).toMatchObject({ reason: 'google_sessions_revoked' });
+    });
+
+    it('a link flow the ended session had started is gone with it', async () => {
+      const { someone, sub } = await linkedPerson();
+      const consentUrl = await startLink(someone);
+
+      await deliver(await set({ [EVENT.sessionsRevoked]: { subject: subject(sub) } }));
+
+      const callback = await someone.browser.get(await google.consent(consentUrl, { email: someone.user.email }));
+      // Its state is gone, so the callback cannot even tell it was a link: an unknown state.
+      expect(callback.location).toContain('error&reason=invalid_state');
+      expect(callback.location).not.toContain('google_link=success');
+      const pending = await app.database.query('SELECT 1 FROM oauth_states WHERE user_id = $1 AND purpose = $2', [someone.user.id, 'link']);
+      expect(pending).toEqual([]);
+    });
+
+    it('a plain logout leaves no reason behind; a revocation past its session’s expiry says nothing', async () => {
+      const signedOut = await person(app);
+      expect((await signedOut.browser.post('/api/v1/auth/logout')).status).toBe(204);
+      expect((await me(signedOut)).json()).toEqual({ statusCode: 401, code: 'unauthenticated', message: expect.any(String) });
+
+      const { someone, sub } = await linkedPerson();
+      await deliver(await set({ [EVENT.sessionsRevoked]: { subject: subject(sub) } }));
+      await app.database.query(`UPDATE revoked_sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [someone.user.id]);
+
+      expect((await me(someone)).json()).toEqual({ statusCode: 401, code: 'unauthenticated', message: expect.any(String) });
+    });
+
+    it('signing in again in that browser replaces the cookie: the new session works and says nothing of the old', async () => {
+      const { someone, sub } = await linkedPerson();
+      await deliver(await set({ [EVENT.sessionsRevoked]: { subject: subject(sub) } }));
+
+      const start = await someone.browser.get('/api/v1/auth/google');
+      const reply = await someone.browser.get(await google.consent(start.location!, { email: someone.user.email, sub }));
+
+      expect(reply.location).not.toContain('google_login=error');
+      const fresh = await me(someone);
+      expect(fresh.status).toBe(200);
+      expect(fresh.json()).not.toHaveProperty('reason');
+    });
+  });
+
+  it('users/me reads its notice by the partial index, however long the user’s history', async () => {
+    const { someone } = await linkedPerson();
+    await app.database.query(
+      `INSERT INTO audit_events (action, user_id, created_at) SELECT 'session.created', $1, now() - g * interval '1 second' FROM generate_series(1, 5000) g`,
+      [someone.user.id],
+    );
+    await app.database.query('ANALYZE audit_events');
+
+    const [{ 'QUERY PLAN': plan }] = await app.database.query<{ 'QUERY PLAN': unknown }>(
+      `EXPLAIN (FORMAT JSON) SELECT ${PROFILE_COLUMNS} FROM users u LEFT JOIN google_oauth2_users l ON l.user_id = u.id WHERE u.id = '${someone.user.id}'`,
+    );
+
+    expect(JSON.stringify(plan)).toContain('"Index Name":"audit_events_google_notice_idx"');
+    expect((await someone.browser.get('/api/v1/users/me')).json()).toMatchObject({ notice: null });
   });
 
   describe('replays', () => {

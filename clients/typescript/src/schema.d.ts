@@ -304,6 +304,11 @@ export interface components {
             code: "invalid_request" | "unauthenticated" | "invalid_id_token" | "forbidden" | "csrf_rejected" | "domain_not_allowed" | "signup_disabled" | "email_not_verified" | "google_account_mismatch" | "google_account_disabled" | "missing_scopes" | "not_found" | "user_not_found" | "google_not_linked" | "google_reauth_required" | "google_account_in_use" | "no_offline_access" | "request_timeout" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "headers_too_large" | "rate_limited" | "internal_error" | "encryption_key_missing" | "google_unavailable" | "service_unavailable";
             /** @description A sentence for people (it may change; match on `code`) */
             message: string;
+            /**
+             * @description With `unauthenticated` only, and only to the holder of the session token it names: Google (Cross-Account Protection) ended that session, and why
+             * @enum {string}
+             */
+            reason?: "google_sessions_revoked" | "google_tokens_revoked" | "google_account_disabled";
         };
         UserView: {
             id: string;

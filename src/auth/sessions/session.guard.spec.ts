@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
+import { SessionRevokedError } from '../../common/domain-error';
 import type { AppRequest, Principal } from '../../common/request-context';
 import { AppConfig } from '../../config/app-config';
 import type { ProfileRow } from '../../users/user-profiles.service';
@@ -45,16 +46,18 @@ describe('SessionGuard', () => {
   let isPublic: jest.Mock<(...args: unknown[]) => boolean | undefined>;
   let resolve: jest.Mock<SessionsService['resolve']>;
   let resolveWithProfile: jest.Mock<SessionsService['resolveWithProfile']>;
+  let revokedReason: jest.Mock<SessionsService['revokedReason']>;
 
   beforeEach(async () => {
     isPublic = jest.fn(() => undefined);
     resolve = jest.fn<SessionsService['resolve']>(async (_token, via) => principal(via));
     resolveWithProfile = jest.fn<SessionsService['resolveWithProfile']>(async (_token, via) => ({ principal: principal(via), profile: PROFILE }));
+    revokedReason = jest.fn<SessionsService['revokedReason']>(async () => null);
     const moduleRef = await Test.createTestingModule({
       providers: [
         SessionGuard,
         { provide: Reflector, useValue: { getAllAndOverride: isPublic } },
-        { provide: SessionsService, useValue: { resolve, resolveWithProfile } },
+        { provide: SessionsService, useValue: { resolve, resolveWithProfile, revokedReason } },
         { provide: AppConfig, useValue: { trustedOrigins: [APP], secureCookies: false } },
       ],
     }).compile();
@@ -83,6 +86,17 @@ describe('SessionGuard', () => {
     resolve.mockResolvedValue(null);
 
     await expect(guard.canActivate(contextFor(request({ sid: TOKEN })))).rejects.toMatchObject({ code: 'unauthenticated' });
+  });
+
+  it('tells the holder of a session Google ended why (the reason and its sentence), still as unauthenticated', async () => {
+    resolve.mockResolvedValue(null);
+    revokedReason.mockResolvedValue('google_account_disabled');
+
+    const attempt = guard.canActivate(contextFor(request({ sid: TOKEN })));
+
+    await expect(attempt).rejects.toBeInstanceOf(SessionRevokedError);
+    await expect(attempt).rejects.toMatchObject({ code: 'unauthenticated', status: 401, revokedReason: 'google_account_disabled' });
+    expect(revokedReason).toHaveBeenCalledWith(TOKEN);
   });
 
   it.each([

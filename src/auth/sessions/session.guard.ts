@@ -1,10 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC } from '../../common/decorators';
-import { DomainError } from '../../common/domain-error';
+import { DomainError, SessionRevokedError } from '../../common/domain-error';
 import type { AppRequest, Principal } from '../../common/request-context';
 import { AppConfig } from '../../config/app-config';
 import { sessionCredential } from './session-credential';
+import { SESSION_REVOKED_MESSAGES } from './session-revoked-messages';
 import { ProfiledRequest, WITH_PROFILE } from './session-profile';
 import { SessionsService } from './sessions.service';
 
@@ -44,7 +45,7 @@ export class SessionGuard implements CanActivate {
     if (credential === 'ambiguous') throw new DomainError('unauthenticated', 'More than one session cookie was sent; sign in again');
     if (!credential) throw new DomainError('unauthenticated', 'Sign in first: send the session cookie or a Bearer session token');
     const principal = await this.resolve(request, credential.token, credential.via, this.reflector.getAllAndOverride<boolean>(WITH_PROFILE, targets));
-    if (!principal) throw new DomainError('unauthenticated', 'The session is invalid or has expired; sign in again');
+    if (!principal) throw await this.unauthenticated(credential.token);
     if (principal.via === 'cookie' && !SAFE_METHODS.has(request.method)) this.checkOrigin(request);
     request.principal = principal;
     return true;
@@ -55,6 +56,13 @@ export class SessionGuard implements CanActivate {
     const resolved = await this.sessions.resolveWithProfile(token, via);
     if (resolved) request.sessionProfile = resolved.profile;
     return resolved?.principal ?? null;
+  }
+
+  /** Only the holder of the token learns why Google ended its session; any other token gets the usual answer. */
+  private async unauthenticated(token: string): Promise<DomainError> {
+    const reason = await this.sessions.revokedReason(token);
+    if (reason) return new SessionRevokedError(reason, SESSION_REVOKED_MESSAGES[reason]);
+    return new DomainError('unauthenticated', 'The session is invalid or has expired; sign in again');
   }
 
   private checkOrigin(request: AppRequest): void {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, LessThan, Repository } from 'typeorm';
+import type { SessionRevokedReason } from '../../common/domain-error';
 import { Principal } from '../../common/request-context';
 import { AppConfig } from '../../config/app-config';
 import { PreparedStatement } from '../../database/prepared-statement';
@@ -8,6 +9,7 @@ import { AuditService } from '../../users/audit.service';
 import { PROFILE_COLUMNS, type ProfileRow } from '../../users/user-profiles.service';
 import { UsersService } from '../../users/users.service';
 import { hashSecretToken, isSecretToken, newSecretToken } from '../secret-token';
+import { RevokedSession } from './revoked-session.entity';
 import { Session } from './session.entity';
 
 export interface IssuedSession {
@@ -28,6 +30,18 @@ const RESOLVE_WITH_PROFILE = new PreparedStatement<ProfileRow & { session_id: st
   `SELECT s.id AS session_id, ${PROFILE_COLUMNS}
      FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN google_oauth2_users l ON l.user_id = u.id
     WHERE s.token_hash = $1 AND s.expires_at > now()`,
+);
+
+/**
+ * Why Google ended the session of this token, if it did. A sign-in account Google reports disabled
+ * says so whatever ended the session; one enabled again (or a disabled linked account) says only
+ * that the sessions were ended.
+ */
+const REVOKED_REASON = new PreparedStatement<{ reason: SessionRevokedReason; disabled: boolean }>(
+  'session_revoked_reason',
+  `SELECT r.reason, EXISTS (SELECT 1 FROM google_account_blocks b WHERE b.google_user_id = u.google_sub) AS disabled
+     FROM revoked_sessions r JOIN users u ON u.id = r.user_id
+    WHERE r.token_hash = $1 AND r.expires_at > now()`,
 );
 
 /** Opaque session tokens: 256 random bits, only their SHA-256 stored, revocable at once everywhere. */
@@ -85,6 +99,15 @@ export class SessionsService {
     };
   }
 
+  /** For a token that names no session: why Google ended it, if it did (null for any other token). */
+  async revokedReason(token: string): Promise<SessionRevokedReason | null> {
+    if (!isSecretToken(token)) return null;
+    const [row] = await REVOKED_REASON.rows(this.sessions.manager.connection, [hashSecretToken(token)]);
+    if (!row) return null;
+    if (row.disabled) return 'google_account_disabled';
+    return row.reason === 'google_account_disabled' ? 'google_sessions_revoked' : row.reason;
+  }
+
   async revoke(sessionId: string): Promise<void> {
     await this.sessions.delete({ id: sessionId });
   }
@@ -95,6 +118,11 @@ export class SessionsService {
 
   async purgeExpired(): Promise<number> {
     const result = await this.sessions.delete({ expiresAt: LessThan(new Date()) });
+    return result.affected ?? 0;
+  }
+
+  async purgeExpiredRevocations(): Promise<number> {
+    const result = await this.sessions.manager.delete(RevokedSession, { expiresAt: LessThan(new Date()) });
     return result.affected ?? 0;
   }
 }
