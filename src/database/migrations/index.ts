@@ -8,6 +8,7 @@ import { OAuthStateUseAndSession1796196230130 } from './1796196230130-OAuthState
 import { RefreshLease1796214505415 } from './1796214505415-RefreshLease';
 import { CrossAccountProtection1796300000000 } from './1796300000000-CrossAccountProtection';
 import { JobQueue1796300000001 } from './1796300000001-JobQueue';
+import { LinkHealth1796400000001 } from './1796400000001-LinkHealth';
 
 /**
  * Listed explicitly (no globs), so the same list loads under tsc output, Jest and the TypeORM CLI.
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   RefreshLease1796214505415,
   CrossAccountProtection1796300000000,
   JobQueue1796300000001,
+  LinkHealth1796400000001,
 ];
