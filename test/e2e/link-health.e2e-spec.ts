@@ -26,6 +26,7 @@ describe('link health (e2e, the background check against a fake Google)', () => 
         GOOGLE_HTTP_TIMEOUT_MS: '2000',
         GOOGLE_GRANT_CHECK_DAYS: String(CHECK_DAYS),
         GOOGLE_GRANT_CHECK_INTERVAL_SECONDS: '1',
+        REVOCATION_RETRY_SECONDS: '1',
       },
       database,
     );
@@ -140,5 +141,34 @@ describe('link health (e2e, the background check against a fake Google)', () => 
     // A few more sweeps, to catch a duplicate that would come late.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(refreshTokens.map((token) => refreshesWith(token).length)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('keeps at most one pending run of each recurring job across instances, and runs them (the sweep, revocation retries)', async () => {
+    while (apps.length < 2) await start();
+    const recurring = ['link-health-sweep', 'google-revocation-retry', 'expired-rows-purge'];
+    const pending = async () =>
+      Object.fromEntries(
+        (
+          await database.query<{ name: string; count: number }>(
+            `SELECT name, count(*)::int AS count FROM pgboss.job WHERE name = ANY($1) AND state = 'created' GROUP BY name`,
+            [recurring],
+          )
+        ).map(({ name, count }) => [name, count]),
+      );
+    const completed = async (name: string) =>
+      (await database.query<{ count: number }>(`SELECT count(*)::int AS count FROM pgboss.job WHERE name = $1 AND state = 'completed'`, [name]))[0].count;
+    const before = await completed('google-revocation-retry');
+
+    const samples: Array<Record<string, number>> = [];
+    for (let sample = 0; sample < 20; sample += 1) {
+      samples.push(await pending());
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    for (const counts of samples) for (const name of recurring) expect(counts[name] ?? 0).toBeLessThanOrEqual(1);
+    // The purge runs every five minutes: its one pending run is there, waiting.
+    expect(samples.every((counts) => counts['expired-rows-purge'] === 1)).toBe(true);
+    expect(await completed('link-health-sweep')).toBeGreaterThan(0);
+    expect(await eventually(async () => (await completed('google-revocation-retry')) > before)).toBe(true);
   });
 });
