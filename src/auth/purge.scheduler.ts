@@ -1,26 +1,28 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { PeriodicTask } from '../common/periodic-task';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { JobQueue } from '../jobs/job-queue';
 import { OAuthStateStore } from './google-oauth/oauth-state.store';
 import { SessionsService } from './sessions/sessions.service';
 import { describeError } from '../database/database-error';
 
-export const PURGE_INTERVAL_MS = 5 * 60_000;
+export const PURGE_QUEUE = 'expired-rows-purge';
+export const PURGE_INTERVAL_SECONDS = 5 * 60;
 
 type PurgeTask = readonly [what: string, purge: () => Promise<number>];
 
 /**
- * Deletes expired rows every few minutes on every instance (the deletes are idempotent, so
- * instances need no coordination). A failure, e.g. the database being down, is logged and retried
- * at the next tick: it never stops the process.
+ * Deletes expired rows every few minutes, as a recurring pg-boss job: one instance at a time takes
+ * each run (the deletes are idempotent, so a run outliving its interval is harmless). A failure, e.g.
+ * the database being down, is logged and retried at the next run: it never stops the process.
+ * pg-boss's graceful stop waits for a run in progress, before the database pool is closed.
  */
 @Injectable()
-export class PurgeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+export class PurgeScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(PurgeScheduler.name);
-  private readonly task = new PeriodicTask(PURGE_INTERVAL_MS, () => this.runTasks());
 
   constructor(
     private readonly sessions: SessionsService,
     private readonly states: OAuthStateStore,
+    private readonly jobs: JobQueue,
   ) {}
 
   /** What is purged. Add a new expiring table here. */
@@ -32,21 +34,12 @@ export class PurgeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     ];
   }
 
-  onApplicationBootstrap(): void {
-    this.task.start();
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jobs.every(PURGE_QUEUE, PURGE_INTERVAL_SECONDS, () => this.purgeExpired());
   }
 
-  /** Stops the timer and waits for a purge in progress, before the database pool is closed. */
-  onModuleDestroy(): Promise<void> {
-    return this.task.stop();
-  }
-
-  /** Runs every task once; overlapping ticks are skipped rather than queued. */
-  purgeExpired(): Promise<void> {
-    return this.task.runNow();
-  }
-
-  private async runTasks(): Promise<void> {
+  /** Runs every task once; one failing does not stop the others. */
+  async purgeExpired(): Promise<void> {
     for (const [what, purge] of this.purgeTasks()) {
       try {
         const purged = await purge();

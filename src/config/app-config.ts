@@ -82,6 +82,8 @@ export class AppConfig {
   readonly webhook: WebhookConfig | undefined;
   /** Links not refreshed for this many days are checked in the background; 0: never. */
   readonly grantCheckDays: number;
+  /** How often the link-health sweep runs (across all instances). */
+  readonly grantCheckIntervalSeconds: number;
   readonly logFormat: 'json' | 'pretty';
   readonly logLevel: string;
   /** When set, /metrics needs it as a Bearer token; unset in production, /metrics is not served. */
@@ -233,6 +235,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS ?? 20_000,
     webhook: env.WEBHOOK_URL ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, retryDelaySeconds: env.WEBHOOK_RETRY_DELAY_SECONDS ?? 30 } : undefined,
     grantCheckDays: env.GOOGLE_GRANT_CHECK_DAYS ?? 7,
+    grantCheckIntervalSeconds: env.GOOGLE_GRANT_CHECK_INTERVAL_SECONDS ?? 3600,
     logFormat: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'warn' : 'info'),
     metricsToken: env.METRICS_TOKEN,

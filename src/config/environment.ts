@@ -265,6 +265,14 @@ export class Environment {
   @Max(3650)
   GOOGLE_GRANT_CHECK_DAYS?: number;
 
+  /** Test-only knob: how often the link-health sweep looks for links due a check. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  GOOGLE_GRANT_CHECK_INTERVAL_SECONDS?: number;
+
   @IsOptional()
   @IsIn(['json', 'pretty'])
   LOG_FORMAT?: string;

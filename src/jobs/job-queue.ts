@@ -42,8 +42,39 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     await this.boss.send(name, data, { ...options, ...(db ? { db } : {}) });
   }
 
+  /** Enqueues many jobs in one statement; a job that its queue's policy refuses (a duplicate singletonKey) is skipped. */
+  async insert(jobs: PgBoss.JobInsert[]): Promise<void> {
+    if (jobs.length > 0) await this.boss.insert(jobs);
+  }
+
   work<T extends object>(name: string, options: PgBoss.WorkOptions, handler: (job: PgBoss.Job<T>) => Promise<void>): Promise<string> {
     return this.boss.work<T>(name, { ...options, batchSize: 1 }, async ([job]) => handler(job));
+  }
+
+  /**
+   * Runs `handler` about every `seconds` on one instance at a time, whichever takes the job: the
+   * queue ('short' policy, made by a migration) holds at most one pending run, keyed by its name,
+   * and each run first queues the next, so a run that fails or dies does not end the series, and
+   * every instance's start repairs a series that has none pending. Not pg-boss's schedule(): its cron
+   * fires at most once a minute, and these intervals go down to a second (tests, retries).
+   */
+  async every(name: string, seconds: number, handler: () => Promise<unknown>): Promise<void> {
+    await this.work(name, { pollingIntervalSeconds: Math.min(seconds, 2) }, async () => {
+      await this.queueNext(name, seconds);
+      await handler();
+    });
+    // A run queued by an instance configured with a longer interval comes forward to this one's.
+    await this.rows(
+      `UPDATE ${JOB_SCHEMA}.job SET start_after = now() + make_interval(secs => $2)
+        WHERE name = $1 AND state = 'created' AND start_after > now() + make_interval(secs => $2)`,
+      [name, seconds],
+    );
+    await this.queueNext(name, seconds);
+  }
+
+  private async queueNext(name: string, seconds: number): Promise<void> {
+    // No retries: the next run is already queued. A run killed mid-way expires after 15 minutes.
+    await this.boss.send(name, {}, { singletonKey: name, startAfter: seconds, retryLimit: 0 });
   }
 
   /** Jobs that ran out of retries, newest first. */

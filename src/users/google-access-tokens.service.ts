@@ -147,6 +147,7 @@ export class GoogleAccessTokensService {
       const changes: Partial<GoogleOAuth2User> = {
         accessToken: SealedSecret.for(link.userId, tokens.access_token),
         accessTokenExpiresAt: new Date(Date.now() + tokens.expires_in * 1000),
+        tokensRefreshedAt: new Date(),
       };
       if (tokens.refresh_token) changes.refreshToken = SealedSecret.for(link.userId, tokens.refresh_token);
       if (tokens.scope) changes.oauthScope = tokens.scope;

@@ -97,6 +97,7 @@ export class GoogleLinksService implements OnModuleInit {
           accessToken: SealedSecret.for(link.userId, link.accessToken),
           refreshToken: SealedSecret.for(link.userId, refreshToken),
           accessTokenExpiresAt: new Date(Date.now() + link.expiresIn * 1000),
+          tokensRefreshedAt: new Date(),
           oauthScope: link.scope,
           status: 'active',
         });

@@ -13,6 +13,7 @@ export type GoogleLinkStatus = 'active' | 'needs_reauth';
  */
 @Entity('google_oauth2_users')
 @Index('google_oauth2_users_user_created_idx', ['userCreatedAt', 'userId'])
+@Index('google_oauth2_users_refresh_due_idx', ['tokensRefreshedAt', 'id'], { where: `"status" = 'active'` })
 export class GoogleOAuth2User {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -47,6 +48,13 @@ export class GoogleOAuth2User {
 
   @Column({ name: 'access_token_expires_at', type: 'timestamptz' })
   accessTokenExpiresAt: Date;
+
+  /**
+   * When tokens were last obtained from Google (the link, or a refresh): the background link-health
+   * check refreshes an active link whose tokens are older than GOOGLE_GRANT_CHECK_DAYS.
+   */
+  @Column({ name: 'tokens_refreshed_at', type: 'timestamptz', default: () => 'now()' })
+  tokensRefreshedAt: Date;
 
   /** The granted scopes, space-separated, as Google reports them. */
   @Column({ name: 'oauth_scope', type: 'text' })

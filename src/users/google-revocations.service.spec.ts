@@ -4,6 +4,7 @@ import { getRepositoryToken } from '@nestjs/typeorm';
 import { Test } from '@nestjs/testing';
 import { AppConfig } from '../config/app-config';
 import { GoogleOAuthClient } from '../google/google-oauth.client';
+import { JobQueue } from '../jobs/job-queue';
 import { GoogleRevocation } from './google-revocation.entity';
 import { GoogleRevocationsService } from './google-revocations.service';
 
@@ -18,6 +19,7 @@ describe('GoogleRevocationsService.attempt', () => {
           useValue: { findOneBy: jest.fn(async () => Promise.reject(Object.assign(new Error('value "secret-row"'), { code: '57P01' }))) },
         },
         { provide: GoogleOAuthClient, useValue: { revoke } },
+        { provide: JobQueue, useValue: { every: jest.fn() } },
         { provide: AppConfig, useValue: { revocationRetrySeconds: 30 } },
       ],
     }).compile();

@@ -1,41 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import { PeriodicTask } from '../common/periodic-task';
 import { AppConfig } from '../config/app-config';
 import { SealedSecret } from '../crypto/sealed-secret';
 import { EncryptionKeyMissingError, UndecryptableError } from '../crypto/token-cipher';
 import { GoogleRejectedError } from '../google/google-errors';
 import { GoogleOAuthClient } from '../google/google-oauth.client';
+import { JobQueue } from '../jobs/job-queue';
 import { GoogleRevocation } from './google-revocation.entity';
 import { describeError } from '../database/database-error';
 
 const MAX_BACKOFF_SECONDS = 3600;
 const BATCH = 20;
+export const REVOCATION_RETRY_QUEUE = 'google-revocation-retry';
 
 /**
  * Revokes grants at Google through an outbox: `enqueue` writes inside the caller's transaction,
- * `attempt` tries right after commit, and a timer on every instance retries what is due
- * (claimed with SKIP LOCKED, so instances never send the same one twice at once).
+ * `attempt` tries right after commit, and a recurring job (pg-boss: one instance at a time, every
+ * REVOCATION_RETRY_SECONDS) retries what is due, claimed with SKIP LOCKED so that a pass outliving
+ * its interval never sends the same one twice at once.
  */
 @Injectable()
-export class GoogleRevocationsService implements OnApplicationBootstrap, OnModuleDestroy {
+export class GoogleRevocationsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(GoogleRevocationsService.name);
-  private readonly retries: PeriodicTask;
 
   constructor(
     @InjectRepository(GoogleRevocation) private readonly revocations: Repository<GoogleRevocation>,
     private readonly oauth: GoogleOAuthClient,
+    private readonly jobs: JobQueue,
     private readonly config: AppConfig,
-  ) {
-    this.retries = new PeriodicTask(config.revocationRetrySeconds * 1000, () =>
-      this.retryDue().then(
-        () => undefined,
-        (error: unknown) => this.logger.warn(`Revocation retry pass failed: ${describeError(error)}`),
-      ),
-    );
-  }
+  ) {}
 
   async enqueue(manager: EntityManager, revocation: { token: string; googleUserId: string; userId: string | null }): Promise<string> {
     // The id is chosen here so that the token can be sealed for its row.
@@ -91,13 +86,11 @@ export class GoogleRevocationsService implements OnApplicationBootstrap, OnModul
     return done;
   }
 
-  onApplicationBootstrap(): void {
-    this.retries.start();
-  }
-
-  /** Waits for a retry pass in progress, before the database pool closes. */
-  onModuleDestroy(): Promise<void> {
-    return this.retries.stop();
+  /** pg-boss's graceful stop waits for a pass in progress, before the database pool closes. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jobs.every(REVOCATION_RETRY_QUEUE, this.config.revocationRetrySeconds, () =>
+      this.retryDue().catch((error: unknown) => this.logger.warn(`Revocation retry pass failed: ${describeError(error)}`)),
+    );
   }
 
   private async send(revocation: GoogleRevocation): Promise<boolean> {

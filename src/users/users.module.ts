@@ -11,6 +11,7 @@ import { GoogleOAuth2User } from './google-oauth2-user.entity';
 import { GoogleRefreshLeasesService } from './google-refresh-leases.service';
 import { GoogleRevocation } from './google-revocation.entity';
 import { GoogleRevocationsService } from './google-revocations.service';
+import { LinkHealthService } from './link-health.service';
 import { UserProfilesService } from './user-profiles.service';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
@@ -27,6 +28,7 @@ import { UsersService } from './users.service';
     GoogleRevocationsService,
     GoogleRefreshLeasesService,
     GoogleAccessTokensService,
+    LinkHealthService,
   ],
   exports: [UsersService, AuditService, UserProfilesService, GoogleLinksService, GoogleRevocationsService, GoogleAccessTokensService],
 })

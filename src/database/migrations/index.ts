@@ -9,6 +9,7 @@ import { RefreshLease1796214505415 } from './1796214505415-RefreshLease';
 import { CrossAccountProtection1796300000000 } from './1796300000000-CrossAccountProtection';
 import { JobQueue1796300000001 } from './1796300000001-JobQueue';
 import { RevokedSessions1796400000000 } from './1796400000000-RevokedSessions';
+import { LinkHealth1796400000001 } from './1796400000001-LinkHealth';
 
 /**
  * Listed explicitly (no globs), so the same list loads under tsc output, Jest and the TypeORM CLI.
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   CrossAccountProtection1796300000000,
   JobQueue1796300000001,
   RevokedSessions1796400000000,
+  LinkHealth1796400000001,
 ];
