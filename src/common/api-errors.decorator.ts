@@ -40,6 +40,8 @@ export const ERROR_EXAMPLES: Record<ErrorCode, string> = {
   not_found: 'No such route',
   user_not_found: 'No user with that id',
   google_not_linked: 'No Google account is linked',
+  webhook_not_found: 'No webhook delivery with that id',
+  webhook_not_failed: 'This delivery has not run out of retries (it is delivered, waiting or being attempted)',
   google_reauth_required: 'Google no longer accepts this link: connect the Google account again',
   google_account_in_use: 'This Google account is linked to another user',
   no_offline_access: 'Google gave no refresh token, and none is stored for this Google account',

@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   not_found: HttpStatus.NOT_FOUND,
   user_not_found: HttpStatus.NOT_FOUND,
   google_not_linked: HttpStatus.NOT_FOUND,
+  webhook_not_found: HttpStatus.NOT_FOUND,
+  webhook_not_failed: HttpStatus.CONFLICT,
   google_reauth_required: HttpStatus.CONFLICT,
   // Link refusals: today only callback reasons (google_link=error&reason=…), never an HTTP answer.
   google_account_in_use: HttpStatus.CONFLICT,

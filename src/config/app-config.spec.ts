@@ -154,8 +154,24 @@ describe('loadConfig', () => {
         url: 'https://app.example.com/hooks',
         secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
         retryDelaySeconds: 30,
+        retryLimit: 12,
       });
       expect(loadConfig({ DATA_DIR: dataDir() }).webhook).toBeUndefined();
+    });
+
+    it('takes shorter webhook retries as a test knob, but never ones spanning under 24 hours in production', () => {
+      const hook = { WEBHOOK_URL: 'https://app.example.com/hooks', WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
+
+      expect(loadConfig({ DATA_DIR: dataDir(), ...hook, WEBHOOK_RETRY_LIMIT: '1', WEBHOOK_RETRY_DELAY_SECONDS: '1' }).webhook).toMatchObject({
+        retryLimit: 1,
+        retryDelaySeconds: 1,
+      });
+      expect(() => loadConfig({ ...production, DATA_DIR: dataDir(), ...hook, WEBHOOK_RETRY_LIMIT: '3' })).toThrow(
+        /must retry for at least 24 hours in production/,
+      );
+      expect(() => loadConfig({ ...production, DATA_DIR: dataDir(), ...hook, WEBHOOK_RETRY_DELAY_SECONDS: '1' })).toThrow(/at least 24 hours/);
+      expect(loadConfig({ ...production, DATA_DIR: dataDir(), ...hook }).webhook).toMatchObject({ retryLimit: 12, retryDelaySeconds: 30 });
+      expect(() => loadConfig({ DATA_DIR: dataDir(), ...hook, WEBHOOK_RETRY_LIMIT: '17' })).toThrow(/^Invalid configuration: WEBHOOK_RETRY_LIMIT: /);
     });
 
     it('keeps METRICS_TOKEN as given', () => {

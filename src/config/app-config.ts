@@ -46,6 +46,8 @@ export interface WebhookConfig {
   secret: string;
   /** The first retry's delay; each further one doubles (pg-boss retryBackoff). */
   retryDelaySeconds: number;
+  /** Retries after the first attempt; then the delivery is failed, for an admin to retry. */
+  retryLimit: number;
 }
 
 export class AppConfig {
@@ -102,6 +104,9 @@ export class AppConfig {
 export const DEFAULT_LINK_SCOPES = ['openid', 'email', 'profile', 'https://www.googleapis.com/auth/calendar.events.readonly'];
 export const DEFAULT_REQUIRED_SCOPES = ['https://www.googleapis.com/auth/calendar.events.readonly'];
 export const EMULATOR_PATH = '/_emulator/google';
+/** 12 retries doubling from 30 s: at least 34 hours (SPEC: at least 24). */
+const WEBHOOK_RETRY_LIMIT = 12;
+const WEBHOOK_RETRY_SPAN_SECONDS = 24 * 60 * 60;
 const EMULATOR_CLIENT_ID = 'google-link-emulator.apps.googleusercontent.com';
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
@@ -154,6 +159,17 @@ function refuseInProduction(env: Environment, what: string, variable: string): v
   if (env.NODE_ENV === 'production') {
     throw new ConfigurationError(`Invalid configuration: ${variable} is required when NODE_ENV=production (${what} is for local use only)`);
   }
+}
+
+/** WEBHOOK_URL's receiver and retries; in production the retries must span 24 hours (SPEC). */
+function webhookConfig(env: Environment): WebhookConfig | undefined {
+  const retryDelaySeconds = env.WEBHOOK_RETRY_DELAY_SECONDS ?? 30;
+  const retryLimit = env.WEBHOOK_RETRY_LIMIT ?? WEBHOOK_RETRY_LIMIT;
+  // pg-boss waits at least delay × 2^(n-1) before retry n.
+  if (env.NODE_ENV === 'production' && env.WEBHOOK_URL && retryDelaySeconds * (2 ** retryLimit - 1) < WEBHOOK_RETRY_SPAN_SECONDS) {
+    throw new ConfigurationError('Invalid configuration: WEBHOOK_RETRY_DELAY_SECONDS and WEBHOOK_RETRY_LIMIT must retry for at least 24 hours in production');
+  }
+  return env.WEBHOOK_URL ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, retryDelaySeconds, retryLimit } : undefined;
 }
 
 export function loadConfig(raw: Record<string, string | undefined> = process.env): AppConfig {
@@ -233,7 +249,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     trustProxy: parseTrustProxy(env.TRUST_PROXY ?? 'false') ?? false,
     revocationRetrySeconds: env.REVOCATION_RETRY_SECONDS ?? 30,
     requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS ?? 20_000,
-    webhook: env.WEBHOOK_URL ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, retryDelaySeconds: env.WEBHOOK_RETRY_DELAY_SECONDS ?? 30 } : undefined,
+    webhook: webhookConfig(env),
     grantCheckDays: env.GOOGLE_GRANT_CHECK_DAYS ?? 7,
     grantCheckIntervalSeconds: env.GOOGLE_GRANT_CHECK_INTERVAL_SECONDS ?? 3600,
     logFormat: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',

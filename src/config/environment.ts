@@ -258,6 +258,14 @@ export class Environment {
   @Max(3600)
   WEBHOOK_RETRY_DELAY_SECONDS?: number;
 
+  /** Test-only knob: retries after the first attempt; in production they must still span 24 hours. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(16)
+  WEBHOOK_RETRY_LIMIT?: number;
+
   @IsOptional()
   @Transform(toInt)
   @IsInt()

@@ -9,6 +9,8 @@ import { describeError } from '../database/database-error';
 export const JOB_SCHEMA = 'pgboss';
 
 type Sql = PgBoss.Db;
+/** A job out of retries stays listed (and retryable) this long, not pg-boss's 12 hours: an operator may be away for a weekend. */
+const FAILED_KEPT_SECONDS = 14 * 24 * 60 * 60;
 
 /**
  * The background jobs, on pg-boss over the service's own pool (no second pool, no server to run).
@@ -22,7 +24,14 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   private readonly boss: PgBoss;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
-    this.boss = new PgBoss({ db: this.poolSql(), schema: JOB_SCHEMA, migrate: false, supervise: true, schedule: true });
+    this.boss = new PgBoss({
+      db: this.poolSql(),
+      schema: JOB_SCHEMA,
+      migrate: false,
+      supervise: true,
+      schedule: true,
+      archiveFailedAfterSeconds: FAILED_KEPT_SECONDS,
+    });
     // pg-boss reports failures of its own loops (maintenance, polling) here; they are retried by it.
     this.boss.on('error', (error: Error) => this.logger.warn(`Job queue: ${describeError(error)}`));
   }
@@ -77,21 +86,45 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     await this.boss.send(name, {}, { singletonKey: name, startAfter: seconds, retryLimit: 0 });
   }
 
-  /** Jobs that ran out of retries, newest first. */
-  failed<T extends object>(name: string, limit: number): Promise<PgBoss.JobWithMetadata<T>[]> {
+  /** Jobs that ran out of retries, most recently failed first, after `before` (a previous page's last). */
+  failed<T extends object>(name: string, limit: number, before?: { completedOn: Date; id: string }): Promise<PgBoss.JobWithMetadata<T>[]> {
     return this.rows(
       `SELECT id, name, data, state, retry_count AS "retryCount", output, created_on AS "createdOn", completed_on AS "completedOn"
-         FROM ${JOB_SCHEMA}.job WHERE name = $1 AND state = 'failed' ORDER BY completed_on DESC LIMIT $2`,
-      [name, limit],
+         FROM ${JOB_SCHEMA}.job WHERE name = $1 AND state = 'failed' AND ($3::timestamptz IS NULL OR (completed_on, id) < ($3, $4::uuid))
+         ORDER BY completed_on DESC, id DESC LIMIT $2`,
+      [name, limit, before?.completedOn ?? null, before?.id ?? null],
     );
   }
 
-  retry(name: string, id: string): Promise<void> {
-    return this.boss.retry(name, id);
+  /** Gives a failed job one more attempt; false when it is not (or no longer) failed. */
+  async retry(name: string, id: string): Promise<boolean> {
+    const result = (await this.boss.retry(name, id)) as unknown as { affected: number };
+    return result.affected > 0;
   }
 
   getQueueSize(name: string): Promise<number> {
     return this.boss.getQueueSize(name);
+  }
+
+  /** One job, or null (archived jobs are not looked at). */
+  job<T extends object>(name: string, id: string): Promise<PgBoss.JobWithMetadata<T> | null> {
+    return this.boss.getJobById<T>(name, id);
+  }
+
+  /**
+   * A queue's backlog in one statement, for scrape-time gauges: jobs waiting, waiting for a retry,
+   * and the age of the oldest not yet done (active included). It reads only the unfinished jobs
+   * (pg-boss's partial index on state < 'active' covers most of them) and is one unnamed statement,
+   * so it runs the same behind PgBouncer.
+   */
+  async backlog(name: string): Promise<{ waiting: number; retrying: number; oldestSeconds: number }> {
+    const [row] = await this.rows<{ waiting: number; retrying: number; oldest_seconds: number }>(
+      `SELECT count(*) FILTER (WHERE state = 'created')::int AS waiting, count(*) FILTER (WHERE state = 'retry')::int AS retrying,
+              COALESCE(EXTRACT(EPOCH FROM now() - min(created_on)), 0)::float8 AS oldest_seconds
+         FROM ${JOB_SCHEMA}.job WHERE name = $1 AND state < 'completed'`,
+      [name],
+    );
+    return { waiting: row.waiting, retrying: row.retrying, oldestSeconds: row.oldest_seconds };
   }
 
   private async rows<R>(text: string, values: unknown[]): Promise<R[]> {

@@ -89,4 +89,38 @@ describe('MetricsService', () => {
 
     expect(text).not.toContain('google_active_links');
   });
+
+  it('counts webhook deliveries by outcome and reason', async () => {
+    const metrics = new MetricsService();
+    metrics.webhookDelivery('delivered', 'ok');
+    metrics.webhookDelivery('failed_will_retry', 'status_5xx');
+    metrics.webhookDelivery('failed_will_retry', 'status_5xx');
+    metrics.webhookDelivery('exhausted', 'timeout');
+    const text = await metrics.scrape();
+    expect(sample(text, 'webhook_deliveries_total{outcome="delivered",reason="ok"}')).toBe(1);
+    expect(sample(text, 'webhook_deliveries_total{outcome="failed_will_retry",reason="status_5xx"}')).toBe(2);
+    expect(sample(text, 'webhook_deliveries_total{outcome="exhausted",reason="timeout"}')).toBe(1);
+  });
+
+  it('reads the webhook backlog once per scrape for both gauges, and keeps the last values when the read fails', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const metrics = new MetricsService();
+    let reads = 0;
+    let fail = false;
+    metrics.registerWebhookBacklogCollector(async () => {
+      reads += 1;
+      if (fail) throw new Error('Connection terminated');
+      return { waiting: 3, retrying: 2, oldestSeconds: 42.5 };
+    });
+    const before = await metrics.scrape();
+    fail = true;
+    const during = await metrics.scrape();
+    expect(reads).toBe(2);
+    for (const text of [before, during]) {
+      expect(sample(text, 'webhook_queue_jobs{state="waiting"}')).toBe(3);
+      expect(sample(text, 'webhook_queue_jobs{state="retrying"}')).toBe(2);
+      expect(sample(text, 'webhook_oldest_undelivered_seconds')).toBe(42.5);
+    }
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('Connection terminated'));
+  });
 });

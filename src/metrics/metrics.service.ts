@@ -4,6 +4,16 @@ import { describeError } from '../database/database-error';
 
 export type GoogleEndpoint = 'token' | 'refresh' | 'userinfo' | 'revoke' | 'jwks' | 'calendar';
 export type GoogleCallOutcome = 'ok' | 'error' | 'timeout';
+/** A delivery attempt: taken (2xx), failed with a retry to come, or failed for the last time. */
+export type WebhookOutcome = 'delivered' | 'failed_will_retry' | 'exhausted';
+/** Why an attempt failed (or 'ok'): the receiver's status class, a timeout, a refused connection, anything else. */
+export type WebhookFailure = 'ok' | 'status_3xx' | 'status_4xx' | 'status_5xx' | 'timeout' | 'refused' | 'error';
+
+export interface WebhookBacklog {
+  waiting: number;
+  retrying: number;
+  oldestSeconds: number;
+}
 
 // Seconds. HTTP answers are mostly sub-10ms; Google calls sit between 50ms and the 5s timeout.
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -67,7 +77,15 @@ export class MetricsService {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  private readonly webhookDeliveries = new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'Webhook delivery attempts, by outcome (delivered, failed_will_retry, exhausted) and reason',
+    labelNames: ['outcome', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   private activeLinks?: Gauge;
+  private webhookBacklog?: Gauge;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -114,6 +132,49 @@ export class MetricsService {
         } catch (error) {
           logger.warn(`Could not count active links: ${describeError(error)}`);
         }
+      },
+    });
+  }
+
+  webhookDelivery(outcome: WebhookOutcome, failure: WebhookFailure): void {
+    this.webhookDeliveries.inc({ outcome, reason: failure });
+  }
+
+  /**
+   * Exposes `webhook_queue_jobs{state}` and `webhook_oldest_undelivered_seconds`, read from `read`
+   * at each scrape. Both gauges collect in parallel and share the one read in flight. A failing
+   * read keeps the last values and logs, rather than failing the whole GET /metrics.
+   */
+  registerWebhookBacklogCollector(read: () => Promise<WebhookBacklog>): void {
+    if (this.webhookBacklog) throw new Error('The webhook backlog collector is already registered');
+    const logger = this.logger;
+    let inFlight: Promise<WebhookBacklog | undefined> | undefined;
+    const shared = () =>
+      (inFlight ??= read()
+        .catch((error: unknown) => {
+          logger.warn(`Could not read the webhook queue: ${error instanceof Error ? error.message : String(error)}`);
+          return undefined;
+        })
+        .finally(() => (inFlight = undefined)));
+    this.webhookBacklog = new Gauge({
+      name: 'webhook_queue_jobs',
+      help: 'Webhook deliveries waiting for their first attempt (waiting) or for a retry (retrying)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const backlog = await shared();
+        if (!backlog) return;
+        this.set({ state: 'waiting' }, backlog.waiting);
+        this.set({ state: 'retrying' }, backlog.retrying);
+      },
+    });
+    new Gauge({
+      name: 'webhook_oldest_undelivered_seconds',
+      help: 'Age in seconds of the oldest webhook not yet delivered or given up (0 when there is none)',
+      registers: [this.registry],
+      async collect() {
+        const backlog = await shared();
+        if (backlog) this.set(backlog.oldestSeconds);
       },
     });
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { JobQueue } from '../jobs/job-queue';
-import { WEBHOOK_QUEUE, WEBHOOK_RETRY_LIMIT, WebhookEvent } from './webhook-event';
+import { WEBHOOK_QUEUE, WebhookEvent } from './webhook-event';
 
 export interface WebhookSource {
   id: string;
@@ -39,7 +39,7 @@ export class WebhookOutboxService {
       body,
       {
         id: event.id,
-        retryLimit: WEBHOOK_RETRY_LIMIT,
+        retryLimit: webhook.retryLimit,
         retryDelay: webhook.retryDelaySeconds,
         retryBackoff: true,
         // An attempt is cut at the HTTP timeout; a worker that died mid-attempt frees the job after this.

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
+import { FailedWebhooksService } from './failed-webhooks.service';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker';
 import { WebhookOutboxService } from './webhook-outbox.service';
+import { WebhooksAdminController } from './webhooks-admin.controller';
 
-/** Audit events to the web app (SPEC "Webhooks"): the outbox (used by AuditService) and the delivery worker. */
+/** Audit events to the web app (SPEC "Webhooks"): the outbox (used by AuditService), the delivery worker, the admin routes for failed deliveries. */
 @Module({
-  providers: [WebhookOutboxService, WebhookDeliveryWorker],
+  controllers: [WebhooksAdminController],
+  providers: [WebhookOutboxService, WebhookDeliveryWorker, FailedWebhooksService],
   exports: [WebhookOutboxService],
 })
 export class WebhooksModule {}

@@ -14,7 +14,10 @@ describe('webhook outbox (e2e, real PostgreSQL)', () => {
   let dataSource: DataSource;
   let jobs: JobQueue;
   let audit: AuditService;
-  const config = { webhook: { url: 'http://127.0.0.1:9/hooks', secret: 'whsec_AAAA', retryDelaySeconds: 1 }, google: { httpTimeoutMs: 2000 } } as AppConfig;
+  const config = {
+    webhook: { url: 'http://127.0.0.1:9/hooks', secret: 'whsec_AAAA', retryDelaySeconds: 1, retryLimit: 12 },
+    google: { httpTimeoutMs: 2000 },
+  } as AppConfig;
   const queued = (userId: string) => database.query(`SELECT id FROM pgboss.job WHERE name = $1 AND data->'data'->>'userId' = $2`, [WEBHOOK_QUEUE, userId]);
   const newUser = async () =>
     (await database.query<{ id: string }>(`INSERT INTO users (email) VALUES (gen_random_uuid() || '@example.com') RETURNING id`))[0].id;

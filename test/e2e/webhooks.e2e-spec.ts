@@ -3,7 +3,8 @@ import { Webhook } from 'standardwebhooks';
 import { TestDatabase } from '../support/database';
 import { FakeGoogle } from '../support/fake-google';
 import { linkGoogle, person } from '../support/google-flows';
-import { startTestApp, TestApp } from '../support/test-app';
+import { signedInUser, SignedIn, uniqueEmail } from '../support/sessions';
+import { freePort, startTestApp, TestApp } from '../support/test-app';
 import { ReceivedWebhook, WebhookReceiver } from '../support/webhook-receiver';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
@@ -121,5 +122,194 @@ describe('webhooks (e2e, a real receiver on loopback)', () => {
 
     expect(receiver.maxInFlightPerId).toBe(1);
     expect(people.map((someone) => receiver.deliveries(someone.user.id, 'google.linked').length)).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+});
+
+/** The value of one sample line of a /metrics scrape, e.g. `webhook_queue_jobs{state="retrying"}`; undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+interface FailedPage {
+  items: Array<{ id: string; eventId: string; type: string; userId: string; attempts: number; lastError: string | null; failedAt: string }>;
+  nextCursor: string | null;
+}
+
+/** Deliveries out of retries: metrics, the admin list, an admin's retry (small retry settings: one retry, 1 s apart). */
+describe('failed webhook deliveries (e2e)', () => {
+  let database: TestDatabase;
+  let google: FakeGoogle;
+  let receiver: WebhookReceiver;
+  let app: TestApp;
+  let admin: SignedIn;
+
+  const failedList = async (query = '') => {
+    const reply = await app.client(admin.bearer).get(`/api/v1/admin/webhooks/failed${query}`);
+    expect(reply.status).toBe(200);
+    return reply.json<FailedPage>();
+  };
+  /** Polls the admin list until the event is there. */
+  const failedItem = async (eventId: string) => {
+    for (;;) {
+      const found = (await failedList('?limit=100')).items.find((item) => item.eventId === eventId);
+      if (found) return found;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+  const linkedEventId = async (userId: string) =>
+    (await database.query<{ id: string }>(`SELECT id FROM audit_events WHERE user_id = $1 AND action = 'google.linked'`, [userId]))[0].id;
+
+  beforeAll(async () => {
+    database = await TestDatabase.create();
+    google = await FakeGoogle.start();
+    receiver = await WebhookReceiver.start();
+    app = await startTestApp(
+      { ...google.env(), WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_DELAY_SECONDS: '1', WEBHOOK_RETRY_LIMIT: '1' },
+      database,
+    );
+    google.redirectUri = `${app.url}/api/v1/auth/google/callback`;
+    admin = await signedInUser(database, uniqueEmail('hooks-admin'), { admin: true });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await receiver?.stop();
+    await database?.drop();
+    await google?.stop();
+  });
+
+  it('lists a delivery out of retries, and an admin retry delivers it once the receiver recovers', async () => {
+    receiver.answer = () => 503;
+    const ada = await person(app);
+    await linkGoogle(app, google, ada);
+    const eventId = await linkedEventId(ada.user.id);
+
+    const item = await failedItem(eventId);
+    expect(item).toEqual({
+      id: eventId,
+      eventId,
+      type: 'google.linked',
+      userId: ada.user.id,
+      attempts: 2,
+      lastError: 'webhook receiver answered 503',
+      failedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+    expect(receiver.deliveries(ada.user.id, 'google.linked').map((hook) => hook.status)).toEqual([503, 503]);
+
+    receiver.answer = () => 200;
+    const retry = await app.client(admin.bearer).post(`/api/v1/admin/webhooks/failed/${eventId}/retry`);
+    expect(retry.status).toBe(202);
+    const attempts = await receiver.waitFor(() => receiver.deliveries(ada.user.id, 'google.linked'), 3);
+
+    expect(attempts.map((hook) => hook.status)).toEqual([503, 503, 200]);
+    expect(new Set(attempts.map((hook) => hook.headers['webhook-id']))).toEqual(new Set([eventId]));
+    expect(() => new Webhook(SECRET).verify(attempts[2].body, attempts[2].headers as Record<string, string>)).not.toThrow();
+    while ((await database.query(`SELECT 1 FROM pgboss.job WHERE id = $1 AND state = 'completed'`, [eventId])).length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await failedList('?limit=100')).items.map((failed) => failed.eventId)).not.toContain(eventId);
+    // Delivered now: not failed, so a second retry is refused.
+    const again = await app.client(admin.bearer).post(`/api/v1/admin/webhooks/failed/${eventId}/retry`);
+    expect(again.status).toBe(409);
+    expect(again.json()).toMatchObject({ statusCode: 409, code: 'webhook_not_failed' });
+  });
+
+  it('counts each attempt by outcome and reason at GET /metrics', async () => {
+    const metrics = await app.client().get('/metrics');
+
+    expect(metrics.status).toBe(200);
+    expect(sample(metrics.body, 'webhook_deliveries_total{outcome="failed_will_retry",reason="status_5xx"}')).toBe(1);
+    expect(sample(metrics.body, 'webhook_deliveries_total{outcome="exhausted",reason="status_5xx"}')).toBe(1);
+    expect(sample(metrics.body, 'webhook_deliveries_total{outcome="delivered",reason="ok"}')).toBe(1);
+    expect(sample(metrics.body, 'webhook_queue_jobs{state="waiting"}')).toBe(0);
+    expect(sample(metrics.body, 'webhook_queue_jobs{state="retrying"}')).toBe(0);
+    expect(sample(metrics.body, 'webhook_oldest_undelivered_seconds')).toBe(0);
+  });
+
+  it('pages the failed list newest first with an opaque cursor, and answers 400 for a bad limit or cursor', async () => {
+    receiver.answer = () => 500;
+    const people = [await person(app), await person(app)];
+    for (const someone of people) await linkGoogle(app, google, someone);
+    const ids = await Promise.all(people.map((someone) => linkedEventId(someone.user.id)));
+    for (const id of ids) await failedItem(id);
+
+    const first = await failedList('?limit=1');
+    const second = await failedList(`?limit=1&cursor=${encodeURIComponent(first.nextCursor!)}`);
+
+    expect(first.items).toHaveLength(1);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    expect(second.items).toHaveLength(1);
+    expect(second.items[0].failedAt <= first.items[0].failedAt).toBe(true);
+    expect(new Set([first.items[0].eventId, second.items[0].eventId])).toEqual(new Set(ids));
+    const client = app.client(admin.bearer);
+    for (const query of ['?limit=0', '?limit=101', '?limit=x', '?cursor=not-a-cursor', `?cursor=${Buffer.from('["x","y"]').toString('base64url')}`]) {
+      const reply = await client.get(`/api/v1/admin/webhooks/failed${query}`);
+      expect([query, reply.status, reply.json<{ code: string }>().code]).toEqual([query, 400, 'invalid_request']);
+    }
+    receiver.answer = () => 200;
+  });
+
+  it('needs an admin: 401 without a session, 403 for a user; 404 for an unknown id, 400 for one that is not a UUID', async () => {
+    const user = await signedInUser(database, uniqueEmail('hooks-user'));
+    const routes: Array<[string, string]> = [
+      ['GET', '/api/v1/admin/webhooks/failed'],
+      ['POST', '/api/v1/admin/webhooks/failed/6f1c2a7e-3b4d-4c5e-8f90-1a2b3c4d5e6f/retry'],
+    ];
+    for (const [method, path] of routes) {
+      expect((await app.client().request(method, path)).status).toBe(401);
+      expect((await app.client(user.bearer).request(method, path)).status).toBe(403);
+    }
+    const client = app.client(admin.bearer);
+    const unknown = await client.post('/api/v1/admin/webhooks/failed/6f1c2a7e-3b4d-4c5e-8f90-1a2b3c4d5e6f/retry');
+    const malformed = await client.post('/api/v1/admin/webhooks/failed/not-a-uuid/retry');
+    const listed = await client.get('/api/v1/admin/webhooks/failed');
+
+    expect(unknown.status).toBe(404);
+    expect(unknown.json()).toMatchObject({ code: 'webhook_not_found' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json()).toMatchObject({ code: 'invalid_request', message: 'id must be a UUID' });
+    expect(listed.headers.get('cache-control')).toBe('no-store');
+    expect(listed.body).not.toContain(receiver.url);
+    expect(listed.body).not.toContain(SECRET);
+  });
+});
+
+/** The backlog gauges while a delivery waits for its retry, and a refused connection's reason. */
+describe('webhook backlog metrics (e2e)', () => {
+  let database: TestDatabase;
+  let google: FakeGoogle;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    database = await TestDatabase.create();
+    google = await FakeGoogle.start();
+    // Nothing listens on this port: every attempt is refused, and the retry is an hour away.
+    app = await startTestApp(
+      { ...google.env(), WEBHOOK_URL: `http://127.0.0.1:${await freePort()}/hooks`, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_DELAY_SECONDS: '3600' },
+      database,
+    );
+    google.redirectUri = `${app.url}/api/v1/auth/google/callback`;
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await database?.drop();
+    await google?.stop();
+  });
+
+  it('shows the delivery retrying, its age, and the refused attempt', async () => {
+    const ada = await person(app);
+    await linkGoogle(app, google, ada);
+    while ((await database.query(`SELECT 1 FROM pgboss.job WHERE state = 'retry' AND data->'data'->>'userId' = $1`, [ada.user.id])).length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const metrics = (await app.client().get('/metrics')).body;
+
+    expect(sample(metrics, 'webhook_deliveries_total{outcome="failed_will_retry",reason="refused"}')).toBe(1);
+    expect(sample(metrics, 'webhook_queue_jobs{state="retrying"}')).toBe(1);
+    expect(sample(metrics, 'webhook_queue_jobs{state="waiting"}')).toBe(0);
+    expect(sample(metrics, 'webhook_oldest_undelivered_seconds')).toBeGreaterThan(0);
+    const [job] = await database.query<{ output: { message: string } }>(`SELECT output FROM pgboss.job WHERE data->'data'->>'userId' = $1`, [ada.user.id]);
+    expect(job.output.message).toBe('webhook receiver refused the connection');
   });
 });

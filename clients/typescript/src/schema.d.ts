@@ -251,6 +251,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/webhooks/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook deliveries that ran out of retries, most recently failed first */
+        get: operations["WebhooksAdminController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/failed/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue one more attempt of a failed delivery (the same webhook-id, so receivers can deduplicate) */
+        post: operations["WebhooksAdminController_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/google/risc": {
         parameters: {
             query?: never;
@@ -301,7 +335,7 @@ export interface components {
              * @description A machine code: what the route documents for this status
              * @enum {string}
              */
-            code: "invalid_request" | "unauthenticated" | "invalid_id_token" | "forbidden" | "csrf_rejected" | "domain_not_allowed" | "signup_disabled" | "email_not_verified" | "google_account_mismatch" | "google_account_disabled" | "missing_scopes" | "not_found" | "user_not_found" | "google_not_linked" | "google_reauth_required" | "google_account_in_use" | "no_offline_access" | "request_timeout" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "headers_too_large" | "rate_limited" | "internal_error" | "encryption_key_missing" | "google_unavailable" | "service_unavailable";
+            code: "invalid_request" | "unauthenticated" | "invalid_id_token" | "forbidden" | "csrf_rejected" | "domain_not_allowed" | "signup_disabled" | "email_not_verified" | "google_account_mismatch" | "google_account_disabled" | "missing_scopes" | "not_found" | "user_not_found" | "google_not_linked" | "webhook_not_found" | "webhook_not_failed" | "google_reauth_required" | "google_account_in_use" | "no_offline_access" | "request_timeout" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "headers_too_large" | "rate_limited" | "internal_error" | "encryption_key_missing" | "google_unavailable" | "service_unavailable";
             /** @description A sentence for people (it may change; match on `code`) */
             message: string;
             /**
@@ -361,6 +395,32 @@ export interface components {
         OutOfOfficeResponse: {
             events: components["schemas"]["OutOfOfficeEventView"][];
         };
+        FailedWebhookView: {
+            /**
+             * Format: uuid
+             * @description The delivery (retry it by this id)
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The audit event delivered: the webhook-id header
+             */
+            eventId: string;
+            /** @description The webhook type (the audit action) */
+            type: string;
+            /** Format: uuid */
+            userId: string;
+            /** @description Attempts made, the first included */
+            attempts: number;
+            /** @description The last attempt's error, without the receiver's URL */
+            lastError: string | null;
+            /** @description When the last attempt failed */
+            failedAt: string;
+        };
+        FailedWebhookPage: {
+            items: components["schemas"]["FailedWebhookView"][];
+            nextCursor: string | null;
+        };
         RiscErrorResponse: {
             /** @enum {string} */
             err: "invalid_request" | "invalid_key" | "invalid_issuer" | "invalid_audience";
@@ -385,6 +445,8 @@ export type SessionTokenResponse = components['schemas']['SessionTokenResponse']
 export type AuthorizationUrlResponse = components['schemas']['AuthorizationUrlResponse'];
 export type OutOfOfficeEventView = components['schemas']['OutOfOfficeEventView'];
 export type OutOfOfficeResponse = components['schemas']['OutOfOfficeResponse'];
+export type FailedWebhookView = components['schemas']['FailedWebhookView'];
+export type FailedWebhookPage = components['schemas']['FailedWebhookPage'];
 export type RiscErrorResponse = components['schemas']['RiscErrorResponse'];
 export type $defs = Record<string, never>;
 export interface operations {
@@ -1092,6 +1154,121 @@ export interface operations {
                             };
                         };
                     };
+                };
+            };
+        };
+    };
+    WebhooksAdminController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The nextCursor of the previous page (opaque) */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailedWebhookPage"];
+                };
+            };
+            /** @description code: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description code: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description code: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    WebhooksAdminController_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued: it is attempted within seconds, and retried no further if it fails again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description code: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description code: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description code: forbidden | csrf_rejected */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description code: webhook_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description code: webhook_not_failed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
