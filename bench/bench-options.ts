@@ -16,6 +16,8 @@ export interface BenchOptions {
   serviceEnv: Record<string, string>;
   /** Scenario names to run (BENCH_ONLY=health,me), all when unset. */
   only: string[] | undefined;
+  /** `--pgbouncer`: the service (and the PostgreSQL-alone row) reach PostgreSQL through PgBouncer in transaction mode (deploy/pgbouncer.ini). */
+  pgbouncer: boolean;
   /** Where results go: bench/results/latest.json, or seeded.json for a seeded run. */
   resultsFile: string;
 }
@@ -32,6 +34,7 @@ function positive(name: string, fallback: number): number {
 
 export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const seeded = argv.includes('--seed');
+  const pgbouncer = argv.includes('--pgbouncer');
   const only = process.env.BENCH_ONLY?.split(',')
     .map((name) => name.trim())
     .filter(Boolean);
@@ -49,6 +52,7 @@ export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptio
         .map(([name, value]) => [name.slice(SERVICE_ENV_PREFIX.length), value!]),
     ),
     only: only?.length ? only : undefined,
-    resultsFile: process.env.BENCH_RESULTS ?? (seeded ? 'bench/results/seeded.json' : 'bench/results/latest.json'),
+    pgbouncer,
+    resultsFile: process.env.BENCH_RESULTS ?? (seeded ? 'bench/results/seeded.json' : pgbouncer ? 'bench/results/pgbouncer.json' : 'bench/results/latest.json'),
   };
 }

@@ -2,6 +2,9 @@ import { FakeGoogle } from '../test/support/fake-google';
 import { serveIpc } from './child-process';
 import { driveLinks, LinkTask } from './link-driver';
 
+/** Longer than any timeout of the service: a request that reaches the endpoint waits until the service gives up. */
+const HANG_MS = 3_600_000;
+
 /**
  * The fake Google (test/support/fake-google.ts) in a process of its own, so that it answers the
  * service on a core the load generator is not saturating. The link driver runs here too, as it
@@ -18,6 +21,11 @@ async function main(): Promise<void> {
     configure: (settings: { redirectUri?: string; accessTokenTtlSeconds?: number }) => {
       if (settings.redirectUri !== undefined) fake.redirectUri = settings.redirectUri;
       if (settings.accessTokenTtlSeconds !== undefined) fake.accessTokenTtlSeconds = settings.accessTokenTtlSeconds;
+    },
+    /** The token endpoint (code exchange and refresh) stops answering until `hang(false)`. */
+    hang: (on: boolean) => {
+      fake.clearFaults();
+      if (on) for (const endpoint of ['token', 'refresh'] as const) fake.fail(endpoint, { delayMs: HANG_MS }, Infinity);
     },
     setLinkTasks: (list: LinkTask[]) => {
       tasks = list;

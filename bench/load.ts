@@ -9,6 +9,8 @@ export interface LoadTarget {
    * browsers do, so per-address rate-limit counters stay as small as in production.
    */
   bearerTokens?: string[];
+  /** The status every answer must have (default: any 2xx), e.g. 502 while Google hangs. */
+  expectedStatus?: number;
 }
 
 /** A client address for user `n`, as a load balancer would forward it. */
@@ -45,12 +47,14 @@ export async function load(target: LoadTarget, connections: number, seconds: num
         ]
       : undefined,
   });
+  const stats = (result as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+  const expected = target.expectedStatus === undefined ? result['2xx'] : (stats[String(target.expectedStatus)]?.count ?? 0);
   return {
-    requestsPerSecond: result['2xx'] / (result.duration || seconds),
+    requestsPerSecond: expected / (result.duration || seconds),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     requests: result.requests.total,
-    non2xx: result.non2xx,
+    non2xx: target.expectedStatus === undefined ? result.non2xx : result.requests.total - expected - result.errors - result.timeouts,
     errors: result.errors + result.timeouts,
   };
 }

@@ -4,6 +4,7 @@ import { cpus, release, tmpdir, totalmem, availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { KeyRing } from '../src/crypto/key-ring';
 import { parseEncryptionKeys } from '../src/config/app-config';
+import { PgBouncer } from '../test/support/pgbouncer';
 import { freePort } from '../test/support/test-app';
 import { BenchDatabase } from './bench-database';
 import { BenchOptions, benchOptions } from './bench-options';
@@ -23,6 +24,8 @@ const RSS_TARGET_MB = 250;
 const MAX_LINKS_PER_SECOND = 2000;
 const ME_USERS = 2000;
 const REFRESH_TTL_SECONDS = 30;
+/** Connections kept waiting on a hung Google beside the measured users/me. */
+const HANGING_CONNECTIONS = 20;
 
 type Outcome = LoadResult & { notes?: string; cpuSeconds: number };
 
@@ -46,6 +49,9 @@ async function check(url: string, token: string | undefined, accept: (body: unkn
 async function main(options: BenchOptions): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'google-link-bench-'));
   const database = await BenchDatabase.open();
+  // --pgbouncer: the service's connections go through PgBouncer in transaction mode; the harness's own queries do not.
+  const pgbouncer = options.pgbouncer ? await PgBouncer.start('transaction') : undefined;
+  const serviceDatabaseUrl = pgbouncer ? pgbouncer.url(database.url) : database.url;
   const google = await forkScript<{ url: string }>(resolve(__dirname, 'google-process.js'));
   const fake = new IpcClient(google.child);
   const baseline = await forkScript<{ port: number }>(resolve(__dirname, 'baseline-server.js'));
@@ -60,7 +66,8 @@ async function main(options: BenchOptions): Promise<number> {
     NODE_OPTIONS: SERVICE_NODE_OPTIONS,
     PORT: String(port),
     PUBLIC_URL: serviceUrl,
-    DATABASE_URL: database.url,
+    DATABASE_URL: serviceDatabaseUrl,
+    ...(pgbouncer ? { DATABASE_POOL_MODE: 'transaction' } : {}),
     DATA_DIR: join(workDir, 'data'),
     ENCRYPTION_KEYS: encryptionKeys,
     // Bench users each come from an address of their own (X-Forwarded-For through a trusted proxy),
@@ -105,6 +112,15 @@ async function main(options: BenchOptions): Promise<number> {
         () => load(target, options.connections, options.durationSeconds),
       );
     const meTokens = meUsers.map((user) => user.token);
+    const OOO_URL = `${serviceUrl}/api/v1/users/me/google/out-of-office`;
+    const whileGoogleHangs = async <T>(run: () => Promise<T>): Promise<T> => {
+      await fake.call('hang', true);
+      try {
+        return await run();
+      } finally {
+        await fake.call('hang', false);
+      }
+    };
     const scenarios: Scenario[] = [
       {
         name: 'baseline',
@@ -114,9 +130,9 @@ async function main(options: BenchOptions): Promise<number> {
       },
       {
         name: 'db-ceiling',
-        label: 'PostgreSQL alone: SELECT round trips/s',
+        label: pgbouncer ? 'PostgreSQL through PgBouncer: SELECT round trips/s' : 'PostgreSQL alone: SELECT round trips/s',
         external: true,
-        run: async () => ({ ...(await dbCeiling(database.url, options.connections, options.durationSeconds)), cpuSeconds: 0 }),
+        run: async () => ({ ...(await dbCeiling(serviceDatabaseUrl, options.connections, options.durationSeconds)), cpuSeconds: 0 }),
       },
       { name: 'health', label: 'GET /health/live', minRatio: 0.7, run: () => measure({ url: `${serviceUrl}/health/live` }) },
       {
@@ -175,6 +191,11 @@ async function main(options: BenchOptions): Promise<number> {
         },
       },
       {
+        name: 'ooo-cached-hanging',
+        label: 'GET …/google/out-of-office (cached token, token endpoint hangs)',
+        run: () => whileGoogleHangs(() => measure({ url: OOO_URL, bearerTokens: linkedTokens })),
+      },
+      {
         name: 'ooo-refresh',
         label: 'GET …/google/out-of-office (refresh each time)',
         run: async () => {
@@ -186,6 +207,35 @@ async function main(options: BenchOptions): Promise<number> {
           } finally {
             await fake.call('configure', { accessTokenTtlSeconds: 3599 });
           }
+        },
+      },
+      {
+        name: 'ooo-refresh-hanging',
+        label: 'GET …/google/out-of-office (refresh each time, token endpoint hangs: 502)',
+        run: async () => {
+          await database.query(`UPDATE google_oauth2_users SET access_token_expires_at = now() WHERE email LIKE 'bench-link-%'`);
+          return whileGoogleHangs(() => measure({ url: OOO_URL, bearerTokens: linkedTokens, expectedStatus: 502 }));
+        },
+      },
+      {
+        name: 'me-hanging',
+        label: 'GET /api/v1/users/me (linked) beside refreshes hanging at Google',
+        run: async () => {
+          await database.query(`UPDATE google_oauth2_users SET access_token_expires_at = now() WHERE email LIKE 'bench-link-%'`);
+          return whileGoogleHangs(async () => {
+            // Out-of-office requests held on the hung token endpoint the whole time, beside the measured users/me.
+            const hanging = load(
+              { url: OOO_URL, bearerTokens: linkedTokens, expectedStatus: 502 },
+              HANGING_CONNECTIONS,
+              options.warmupSeconds + options.durationSeconds + 1,
+            );
+            const measured = await measure({ url: `${serviceUrl}/api/v1/users/me`, bearerTokens: linkedTokens });
+            const background = await hanging;
+            return {
+              ...measured,
+              notes: `beside ${background.requests} out-of-office requests answered 502 after the Google timeout (${HANGING_CONNECTIONS} connections)`,
+            };
+          });
         },
       },
     ];
@@ -222,12 +272,12 @@ async function main(options: BenchOptions): Promise<number> {
         notes: outcome.notes,
       });
       if (failures > 0) exitCode = 1;
-      console.log(`${Math.round(outcome.requestsPerSecond)} req/s${failures ? `, ${failures} failed` : ''}`);
+      console.log(`${Math.round(outcome.requestsPerSecond)} req/s${failures ? `, ${failures} failed` : ''}${outcome.notes ? ` (${outcome.notes})` : ''}`);
     }
 
     const peakMb = service.peakRssBytes() / MB;
     const report: BenchReport = {
-      command: `npm run ${options.seeded ? 'bench:seed' : 'bench'}`,
+      command: `npm run ${options.seeded ? 'bench:seed' : 'bench'}${options.pgbouncer ? ' -- --pgbouncer' : ''}`,
       date: new Date().toISOString(),
       machine: {
         cpus: availableParallelism(),
@@ -235,7 +285,7 @@ async function main(options: BenchOptions): Promise<number> {
         memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
         kernel: release(),
         node: process.version,
-        postgres: `${database.serverVersion}${database.embedded ? ' (embedded)' : ''}`,
+        postgres: `${database.serverVersion}${database.embedded ? ' (embedded)' : ''}${pgbouncer ? `, through ${PgBouncer.version()} (transaction mode)` : ''}`,
       },
       options: {
         durationSeconds: options.durationSeconds,
@@ -268,6 +318,7 @@ async function main(options: BenchOptions): Promise<number> {
     await service.stop();
     google.child.disconnect();
     baseline.child.disconnect();
+    await pgbouncer?.stop();
     await database.close();
     if (exitCode === 0 && !process.env.BENCH_KEEP_LOG) rmSync(workDir, { recursive: true, force: true });
     else console.log(`The service's log is kept in ${workDir}`);

@@ -41,6 +41,20 @@ export interface SoakWorld {
   /** Anything a client saw that the SPEC does not allow (a 5xx other than 502 google_unavailable, a hang, a JSON callback…). */
   violations: string[];
   requestDeadlineMs: number;
+  /** When an instance was killed (ms since the epoch): a request in flight then may fail at the balancer. */
+  kills: number[];
+  /** Requests in flight on a killed instance that failed (a connection error or the balancer's own 5xx): allowed, reported. */
+  killFailures: string[];
+  /** Callbacks being answered right now (the kill waits for some). */
+  callbacksInFlight: number;
+  /** Every refresh token seen stored for a Google account (google_user_id), for the lost-revocation check. Never printed. */
+  storedGrants: Map<string, Set<string>>;
+}
+
+export function rememberGrant(world: SoakWorld, googleUserId: string, refreshToken: string): void {
+  const tokens = world.storedGrants.get(googleUserId) ?? new Set<string>();
+  tokens.add(refreshToken);
+  world.storedGrants.set(googleUserId, tokens);
 }
 
 const SIGN_IN = '/api/v1/auth/google';
@@ -151,8 +165,14 @@ export class SoakPerson {
   }
 
   private async storedRefreshToken(): Promise<string | undefined> {
-    const [row] = await this.world.database.query<{ refresh_token: string }>('SELECT refresh_token FROM google_oauth2_users WHERE user_id = $1', [this.userId]);
-    return row && this.world.keyRing.open(row.refresh_token, { column: 'google_oauth2_users.refresh_token', owner: this.userId });
+    const [row] = await this.world.database.query<{ refresh_token: string; google_user_id: string }>(
+      'SELECT refresh_token, google_user_id FROM google_oauth2_users WHERE user_id = $1',
+      [this.userId],
+    );
+    if (!row) return undefined;
+    const token = this.world.keyRing.open(row.refresh_token, { column: 'google_oauth2_users.refresh_token', owner: this.userId });
+    rememberGrant(this.world, row.google_user_id, token);
+    return token;
   }
 
   /** Plays the person at Google's consent screen; undefined when Google showed an error page. */
@@ -168,8 +188,10 @@ export class SoakPerson {
   /** The callback: always a 302 to the web app, never JSON. */
   private async callback(step: string, callbackUrl: string): Promise<Reply> {
     const state = new URL(callbackUrl).searchParams.get('state');
+    this.world.callbacksInFlight += 1;
+    const reply = await this.request(step, () => this.browser.get(callbackUrl)).finally(() => (this.world.callbacksInFlight -= 1));
+    // A callback that reached an instance killed before it answered may leave its state unused: only answered ones count.
     if (state) this.world.presentedStates.push(createHash('sha256').update(state).digest());
-    const reply = await this.request(step, () => this.browser.get(callbackUrl));
     if (reply.status !== 302 || !reply.location) {
       this.violation(`${step} answered ${reply.status} instead of a redirect`);
       throw new StepFailed(step);
@@ -189,15 +211,33 @@ export class SoakPerson {
   }
 
   private async request(step: string, call: () => Promise<Reply>): Promise<Reply> {
+    const startedAt = Date.now();
     try {
-      return await within(this.world.requestDeadlineMs, call);
+      const reply = await within(this.world.requestDeadlineMs, call);
+      // The balancer's own 502/503/504 (HTML, not the service's JSON) for a request the killed instance had taken.
+      const fromBalancer = reply.status >= 502 && reply.status <= 504 && !reply.headers.get('content-type')?.includes('json');
+      if (fromBalancer && this.inFlightAtKill(startedAt)) this.killedInFlight(step, `balancer answered ${reply.status}`);
+      return reply;
     } catch (error) {
+      if (error instanceof StepFailed) throw error;
+      if (this.inFlightAtKill(startedAt)) this.killedInFlight(step, (error as Error).message);
       this.violation(`${step}: ${(error as Error).message}`);
       throw new StepFailed(step);
     }
   }
 
+  private inFlightAtKill(startedAt: number): boolean {
+    const now = Date.now();
+    return this.world.kills.some((at) => startedAt <= at && at <= now);
+  }
+
+  private killedInFlight(step: string, what: string): never {
+    this.world.killFailures.push(`${step}: ${what}`);
+    throw new StepFailed(`${step} in flight on the killed instance`);
+  }
+
   private violation(what: string): void {
-    this.world.violations.push(what);
+    const kill = this.world.kills.at(-1);
+    this.world.violations.push(kill === undefined ? what : `${what} (${Date.now() - kill} ms after the kill)`);
   }
 }

@@ -7,9 +7,14 @@ import { TestDatabase } from '../test/support/database';
 import { eventually } from '../test/support/deadline';
 import { Fault, FakeEndpoint, FakeGoogle } from '../test/support/fake-google';
 import { testKeyRing } from '../test/support/google-flows';
+import { Haproxy } from '../test/support/haproxy';
+import { PgBouncer } from '../test/support/pgbouncer';
+import { signedInUser } from '../test/support/sessions';
 import { startTestApp, TestApp } from '../test/support/test-app';
-import { CheckResult, finalChecks, invariantChecks } from './soak-checks';
-import { SoakPerson, SoakWorld, Tally } from './soak-person';
+import { WebhookReceiver } from '../test/support/webhook-receiver';
+import { CheckResult, finalChecks, invariantChecks, linkConsistencyChecks, revocationChecks, webhookChecks } from './soak-checks';
+import { HangProbe, HangReport } from './soak-hang';
+import { rememberGrant, SoakPerson, SoakWorld, Tally } from './soak-person';
 
 /**
  * Load-and-fault soak (`npm run soak`): many simulated people run the full cycle against the built
@@ -18,7 +23,14 @@ import { SoakPerson, SoakWorld, Tally } from './soak-person';
  *
  *   SOAK_DURATION_SECONDS (180)  SOAK_PEOPLE (16)  SOAK_MAX_CYCLES (20000)  SOAK_FAULT_RATE (0.05)
  *   SOAK_SETTLE_SECONDS (30)  SOAK_GOOGLE_TIMEOUT_MS (300)  SOAK_PURGE_GRACE_SECONDS (360)
- * or the same as flags: --duration=60 --people=16 --max-cycles=… --fault-rate=… --settle=…
+ *   SOAK_INSTANCES (1)  SOAK_FAULT (hanging-google)  SOAK_HANG_SECONDS (10)
+ * or the same as flags: --duration 60 (or --duration=60) --people 16 --max-cycles … --fault-rate … --settle …
+ *
+ * --instances 2|3: that many instances behind HAProxy (deploy/haproxy.cfg), on PostgreSQL through
+ * PgBouncer in transaction mode (deploy/pgbouncer.ini) and Redis; half-way one is killed (SIGKILL,
+ * while a callback is in flight), then restarted. --fault hanging-google (the default; none to skip):
+ * for SOAK_HANG_SECONDS from a fifth of the run, Google's token endpoint (code exchange and refresh)
+ * stops answering.
  */
 interface SoakOptions {
   durationSeconds: number;
@@ -29,6 +41,9 @@ interface SoakOptions {
   googleTimeoutMs: number;
   /** The service purges expired states every 5 minutes: a state expired longer ago than this was missed. */
   purgeGraceSeconds: number;
+  instances: number;
+  fault: 'hanging-google' | 'none';
+  hangSeconds: number;
 }
 
 const STATE_TTL_SECONDS = 30;
@@ -36,9 +51,28 @@ const INVARIANT_EVERY_MS = 5_000;
 const FAULT_TICK_MS = 200;
 const FAULTY_ENDPOINTS: FakeEndpoint[] = ['authorize', 'token', 'refresh', 'userinfo', 'revoke', 'jwks', 'calendar'];
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+const REDIS_URL = 'redis://127.0.0.1:6379/12';
+/** How long the revocation retry pass claims a row (src/users/google-revocations.service.ts: 5 minutes). */
+const REVOCATION_CLAIM_SECONDS = 300;
+/** Longer than any timeout of the service: a request that reaches the hung endpoint waits until the service gives up. */
+const HANG_MS = 3_600_000;
+
+/** `--name value` or `--name=value`. */
+function parseFlags(argv: string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let index = 0; index < argv.length; index += 1) {
+    if (!argv[index].startsWith('--')) continue;
+    const [name, inline] = argv[index].slice(2).split('=', 2);
+    const next = argv[index + 1];
+    if (inline !== undefined) flags.set(name, inline);
+    else if (next !== undefined && !next.startsWith('--')) flags.set(name, argv[(index += 1)]);
+    else flags.set(name, 'true');
+  }
+  return flags;
+}
 
 function soakOptions(argv: string[]): SoakOptions {
-  const flags = new Map(argv.filter((arg) => arg.startsWith('--')).map((arg) => arg.slice(2).split('=') as [string, string]));
+  const flags = parseFlags(argv);
   const number = (flag: string, variable: string, fallback: number, min: number, max: number) => {
     const raw = flags.get(flag) ?? process.env[variable];
     const value = raw === undefined || raw === '' ? fallback : Number(raw);
@@ -53,13 +87,24 @@ function soakOptions(argv: string[]): SoakOptions {
     settleSeconds: number('settle', 'SOAK_SETTLE_SECONDS', 30, 1, 3600),
     googleTimeoutMs: Math.round(number('google-timeout', 'SOAK_GOOGLE_TIMEOUT_MS', 300, 100, 120_000)),
     purgeGraceSeconds: number('purge-grace', 'SOAK_PURGE_GRACE_SECONDS', 360, 1, 86_400),
+    instances: Math.round(number('instances', 'SOAK_INSTANCES', 1, 1, 3)),
+    fault: fault(flags.get('fault') ?? process.env.SOAK_FAULT ?? 'hanging-google'),
+    hangSeconds: number('hang-seconds', 'SOAK_HANG_SECONDS', 10, 1, 600),
   };
+}
+
+function fault(name: string): SoakOptions['fault'] {
+  if (name === 'hanging-google' || name === 'none') return name;
+  throw new Error(`--fault / SOAK_FAULT must be hanging-google or none, got "${name}"`);
 }
 
 /** Fails about `rate` of the fake Google's requests: each tick, one fault per observed request with that chance. */
 class FaultInjector {
   readonly injected = new Tally();
   readonly observed = new Tally();
+  /** Requests that reached the token endpoint while it hung. */
+  hung = 0;
+  private hanging = false;
   private timer?: NodeJS.Timeout;
   private readonly faults: Array<[string, Fault]>;
 
@@ -88,13 +133,22 @@ class FaultInjector {
     this.google.clearFaults();
   }
 
+  /** The token endpoint (code exchange and refresh) stops answering, or answers again. */
+  hang(on: boolean): void {
+    this.tick();
+    this.hanging = on;
+    this.google.clearFaults();
+    if (on) for (const endpoint of ['token', 'refresh'] as const) this.google.fail(endpoint, { delayMs: HANG_MS }, Infinity);
+  }
+
   private tick(): void {
     const requests = this.google.requests();
     // The fake records every request; resetting keeps a long soak's memory flat.
     this.google.resetRequests();
     for (const { endpoint } of requests) {
       this.observed.add('google requests', endpoint);
-      if (this.timer === undefined || !FAULTY_ENDPOINTS.includes(endpoint) || Math.random() >= this.rate) continue;
+      if (this.hanging && (endpoint === 'token' || endpoint === 'refresh')) this.hung += 1;
+      if (this.timer === undefined || this.hanging || !FAULTY_ENDPOINTS.includes(endpoint) || Math.random() >= this.rate) continue;
       const [name, fault] = this.faults[Math.floor(Math.random() * this.faults.length)];
       this.google.fail(endpoint, fault, 1);
       this.injected.add(endpoint, name);
@@ -120,27 +174,112 @@ async function openDatabase(): Promise<{ database: TestDatabase; embedded?: Embe
   return { database: await TestDatabase.create(), embedded, dataDir };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The service as the soak reaches it: one instance, or several behind HAProxy on PgBouncer and Redis. */
+class Topology {
+  /** Every instance ever started (a killed one included), for the log check. */
+  readonly everyApp: TestApp[];
+
+  private constructor(
+    readonly url: string,
+    private readonly env: Record<string, string>,
+    private readonly database: TestDatabase,
+    readonly apps: TestApp[],
+    readonly balancer?: Haproxy,
+    private readonly pgbouncer?: PgBouncer,
+  ) {
+    this.everyApp = [...apps];
+  }
+
+  static async start(instances: number, env: Record<string, string>, database: TestDatabase): Promise<Topology> {
+    if (instances === 1) {
+      const app = await startTestApp(env, database);
+      return new Topology(app.url, env, database, [app]);
+    }
+    const pgbouncer = await PgBouncer.start('transaction');
+    const reserved = await Haproxy.reserve();
+    const shared = {
+      ...env,
+      DATABASE_URL: pgbouncer.url(database.url),
+      DATABASE_POOL_MODE: 'transaction',
+      PUBLIC_URL: reserved.url,
+      TRUST_PROXY: 'true',
+      REDIS_URL,
+    };
+    const apps: TestApp[] = [];
+    for (let index = 0; index < instances; index += 1) apps.push(await startTestApp(shared, database));
+    const balancer = await Haproxy.start(
+      reserved.port,
+      apps.map((app) => app.url),
+      { statsSocket: true },
+    );
+    return new Topology(reserved.url, shared, database, apps, balancer, pgbouncer);
+  }
+
+  /** Instance `index` (HAProxy's `app<index + 1>`) started again on its port. */
+  async restart(index: number): Promise<void> {
+    this.apps[index] = await startTestApp({ ...this.env, PORT: this.apps[index].env.PORT }, this.database);
+    this.everyApp.push(this.apps[index]);
+  }
+
+  /** Requests HAProxy sent to each server so far (`stot`), and its status. */
+  async serverStats(): Promise<Map<string, { sessions: number; status: string }>> {
+    const rows = (await this.balancer?.stats()) ?? [];
+    return new Map(
+      rows
+        .filter((row) => row.pxname === 'instances' && row.svname.startsWith('app'))
+        .map((row) => [row.svname, { sessions: Number(row.stot), status: row.status }]),
+    );
+  }
+
+  async stop(): Promise<Array<number | null>> {
+    await this.balancer?.stop();
+    const codes: Array<number | null> = [];
+    for (const app of this.apps) codes.push(await app.stop());
+    await this.pgbouncer?.stop();
+    return codes;
+  }
+}
+
+interface KillReport {
+  victim: string;
+  callbacksInFlight: number;
+  down: boolean;
+  up: boolean;
+  sessionsBefore: number;
+  sessionsAfterUp: number;
+  sessionsAtEnd: number;
+  detail: string;
+}
+
 async function main(options: SoakOptions): Promise<number> {
   const started = Date.now();
   const { database, embedded, dataDir } = await openDatabase();
   const google = await FakeGoogle.start();
-  let app: TestApp | undefined;
+  const receiver = await WebhookReceiver.start();
+  let topology: Topology | undefined;
   try {
-    app = await startTestApp(
+    topology = await Topology.start(
+      options.instances,
       {
         ...google.env(),
         GOOGLE_HTTP_TIMEOUT_MS: String(options.googleTimeoutMs),
         REVOCATION_RETRY_SECONDS: '1',
         STATE_TTL_SECONDS: String(STATE_TTL_SECONDS),
         AUTH_RATE_LIMIT: '1000000',
+        WEBHOOK_URL: receiver.url,
+        WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
+        WEBHOOK_RETRY_DELAY_SECONDS: '1',
         LOG_LEVEL: 'warn',
       },
       database,
     );
-    google.redirectUri = `${app.url}/api/v1/auth/google/callback`;
+    const cluster = topology;
+    google.redirectUri = `${cluster.url}/api/v1/auth/google/callback`;
     const keyRing = testKeyRing();
     const world: SoakWorld = {
-      serviceUrl: app.url,
+      serviceUrl: cluster.url,
       google,
       database,
       tally: new Tally(),
@@ -149,10 +288,19 @@ async function main(options: SoakOptions): Promise<number> {
       keyRing,
       violations: [],
       requestDeadlineMs: options.googleTimeoutMs * 4 + 10_000,
+      kills: [],
+      killFailures: [],
+      callbacksInFlight: 0,
+      storedGrants: new Map(),
     };
     const invariantFailures = new Set<string>();
     let invariantPasses = 0;
     const checkInvariants = async () => {
+      // Every stored grant, so that one unlinked unseen (its answer lost in the kill) is still checked at Google.
+      for (const row of await database.query<{ user_id: string; google_user_id: string; refresh_token: string | null }>(
+        'SELECT user_id, google_user_id, refresh_token FROM google_oauth2_users WHERE refresh_token IS NOT NULL',
+      ))
+        rememberGrant(world, row.google_user_id, keyRing.open(row.refresh_token!, { column: 'google_oauth2_users.refresh_token', owner: row.user_id }));
       for (const result of await invariantChecks(database, keyRing)) if (!result.ok) invariantFailures.add(`${result.name}: ${result.detail}`);
       invariantPasses += 1;
     };
@@ -163,7 +311,8 @@ async function main(options: SoakOptions): Promise<number> {
     let cycles = 0;
     const endings = new Tally();
     console.log(
-      `soak: ${options.people} people for ${options.durationSeconds} s (at most ${options.maxCycles} cycles), fault rate ${options.faultRate}, Google timeout ${options.googleTimeoutMs} ms`,
+      `soak: ${options.people} people for ${options.durationSeconds} s (at most ${options.maxCycles} cycles), fault rate ${options.faultRate}, Google timeout ${options.googleTimeoutMs} ms, ` +
+        `${options.instances === 1 ? 'one instance' : `${options.instances} instances behind HAProxy, PgBouncer (transaction mode), Redis`}, fault: ${options.fault}`,
     );
     injector.start();
     const invariantTimer = setInterval(
@@ -174,6 +323,63 @@ async function main(options: SoakOptions): Promise<number> {
       () => console.log(`soak: ${Math.round((Date.now() - started) / 1000)} s, ${cycles} cycles, ${world.violations.length} violations`),
       15_000,
     );
+
+    const hangPhase = async (): Promise<HangReport | undefined> => {
+      if (options.fault !== 'hanging-google') return undefined;
+      await sleep(options.durationSeconds * 200);
+      const prober = await signedInUser(database, `soak-${run}-prober@example.com`);
+      const probe = new HangProbe(
+        database,
+        () => [cluster.url, ...(cluster.balancer ? cluster.apps.map((app) => app.url) : [])],
+        `${cluster.url}/api/v1/users/me`,
+        prober.token,
+      );
+      console.log(`soak: Google's token endpoint hangs for ${options.hangSeconds} s`);
+      injector.hang(true);
+      probe.start();
+      await sleep(options.hangSeconds * 1000);
+      const report = await probe.stop();
+      injector.hang(false);
+      console.log('soak: Google answers again');
+      return report;
+    };
+
+    const killPhase = async (): Promise<KillReport | undefined> => {
+      if (!cluster.balancer) return undefined;
+      const balancer = cluster.balancer;
+      await sleep(options.durationSeconds * 500);
+      // Wait (a little) for a callback to be in flight, so that one is cut by the kill.
+      const waitUntil = Date.now() + 5000;
+      while (world.callbacksInFlight === 0 && Date.now() < waitUntil) await sleep(2);
+      const victim = cluster.apps[1];
+      const callbacksInFlight = world.callbacksInFlight;
+      const sessionsBefore = (await cluster.serverStats()).get('app2')?.sessions ?? 0;
+      world.kills.push(Date.now());
+      victim.process.kill('SIGKILL');
+      await victim.stop();
+      console.log(`soak: killed app2 (SIGKILL) with ${callbacksInFlight} callback(s) in flight`);
+      const down = await eventually(() => balancer.transitions('app2').some((line) => /is DOWN/.test(line)), 15_000);
+      await sleep(2000);
+      await cluster.restart(1);
+      const up = await eventually(() => balancer.transitions('app2').some((line) => /is UP/.test(line)), 15_000);
+      console.log(`soak: app2 restarted; HAProxy took it ${down ? 'out' : '(not) out'} and ${up ? 'back' : '(not) back'}`);
+      const sessionsAfterUp = (await cluster.serverStats()).get('app2')?.sessions ?? 0;
+      return {
+        victim: 'app2',
+        callbacksInFlight,
+        down,
+        up,
+        sessionsBefore,
+        sessionsAfterUp,
+        sessionsAtEnd: 0,
+        detail: balancer
+          .transitions('app2')
+          .map((line) => line.replace(/^.*(Server instances\/)/, '$1').slice(0, 90))
+          .join(' / '),
+      };
+    };
+
+    const phases = Promise.all([hangPhase(), killPhase()]);
     await Promise.all(
       Array.from({ length: options.people }, async (_, worker) => {
         while (Date.now() < deadline && cycles < options.maxCycles) {
@@ -183,6 +389,7 @@ async function main(options: SoakOptions): Promise<number> {
         }
       }),
     );
+    const [hang, kill] = await phases;
     clearInterval(progress);
     clearInterval(invariantTimer);
     injector.stop();
@@ -191,12 +398,20 @@ async function main(options: SoakOptions): Promise<number> {
     // Faults have stopped: the revocation outbox must drain within the retry window.
     await eventually(async () => (await database.query('SELECT 1 FROM google_revocations LIMIT 1')).length === 0, options.settleSeconds * 1000, 500);
     await checkInvariants();
+    const receivedIds = new Set(receiver.received.map((hook) => String(hook.headers['webhook-id'])));
     const checks: CheckResult[] = [
       ...(await invariantChecks(database, keyRing)),
+      ...(await linkConsistencyChecks(database)),
+      ...(await revocationChecks(database, (googleUserId) => {
+        const tokens = world.storedGrants.get(googleUserId);
+        return tokens && [...tokens].filter((token) => google.isLive(token)).length;
+      })),
+      ...(await webhookChecks(database, receivedIds)),
       ...(await finalChecks(database, {
         presentedStates: world.presentedStates,
         stateTtlSeconds: STATE_TTL_SECONDS,
         purgeGraceSeconds: options.purgeGraceSeconds,
+        claimSeconds: kill ? REVOCATION_CLAIM_SECONDS : undefined,
       })),
       {
         name: `invariants held at every check during the run (${invariantPasses} passes)`,
@@ -209,18 +424,71 @@ async function main(options: SoakOptions): Promise<number> {
         detail: `${world.violations.length} violation(s)`,
       },
     ];
-    const alive = world.retiredGrants.filter((token) => google.isLive(token)).length;
+    if (hang) {
+      checks.push(
+        {
+          name: `while Google's token endpoint hung (${hang.seconds.toFixed(0)} s, ${injector.hung} requests held): /health/ready stayed 200`,
+          ok: hang.readyFailures.length === 0 && hang.readyProbes > 0,
+          detail: `${hang.readyProbes - hang.readyFailures.length}/${hang.readyProbes} probes 200${hang.readyFailures.length ? `: ${[...new Set(hang.readyFailures)].slice(0, 3).join(', ')}` : ''}`,
+        },
+        {
+          name: 'while Google hung: users/me (no Google call) kept answering 200',
+          ok: hang.meFailures.length === 0 && hang.meProbes > 0,
+          detail: `${hang.meProbes - hang.meFailures.length}/${hang.meProbes} probes 200, p50 ${hang.meP50Ms.toFixed(0)} ms, max ${hang.meMaxMs.toFixed(0)} ms`,
+        },
+        {
+          name: `while Google hung: no transaction held across a Google call (none open ≥ the ${options.googleTimeoutMs} ms Google timeout)`,
+          ok: hang.oldestTransactionMs < options.googleTimeoutMs && hang.databaseSamples > 0,
+          detail: `${hang.databaseSamples} samples of pg_stat_activity: oldest transaction ${hang.oldestTransactionMs.toFixed(0)} ms, at most ${hang.maxIdleInTransaction} idle in transaction at once`,
+        },
+        { name: 'the hang was exercised (requests reached the hung token endpoint)', ok: injector.hung > 0, detail: `${injector.hung} request(s)` },
+      );
+    }
+    if (kill) {
+      kill.sessionsAtEnd = (await cluster.serverStats()).get('app2')?.sessions ?? 0;
+      checks.push(
+        {
+          name: 'HAProxy took the killed instance out (health checks) and back after its restart',
+          ok: kill.down && kill.up,
+          detail: kill.detail || 'no transition logged',
+        },
+        {
+          name: 'the restarted instance served requests again (HAProxy stats: app2 sessions)',
+          ok: kill.sessionsAtEnd > kill.sessionsAfterUp,
+          detail: `${kill.sessionsBefore} before the kill, ${kill.sessionsAfterUp} when back up, ${kill.sessionsAtEnd} at the end`,
+        },
+        {
+          name: "failed requests only those in flight on the killed instance (connection error or the balancer's 502)",
+          ok: true,
+          detail: `${world.killFailures.length} (${kill.callbacksInFlight} callback(s) in flight at the kill)${world.killFailures.length ? `: ${[...new Set(world.killFailures)].slice(0, 4).join('; ')}` : ''}`,
+        },
+      );
+    }
+    // A grant still live is fine only while its revocation is queued (after a kill: claimed by the killed instance).
+    const queued = new Set(
+      (await database.query<{ id: string; token: string }>('SELECT id::text AS id, token FROM google_revocations')).map((row) =>
+        keyRing.open(row.token, { column: 'google_revocations.token', owner: row.id }),
+      ),
+    );
+    const live = world.retiredGrants.filter((token) => google.isLive(token));
+    const alive = live.filter((token) => !queued.has(token)).length;
     checks.push({
-      name: 'every unlinked or replaced grant is revoked at Google',
-      ok: alive === 0,
-      detail: `${alive} of ${world.retiredGrants.length} still live`,
+      name: 'every unlinked or replaced grant is revoked at Google (or its revocation still queued)',
+      ok: alive === 0 && (kill !== undefined || live.length === 0),
+      detail: `${live.length} of ${world.retiredGrants.length} still live, ${live.length - alive} of them queued`,
     });
-    const unexpected = app.logs.filter((line) => /"msg":"(Unexpected failure|Database unavailable)/.test(line)).length;
+    const unexpected = cluster.everyApp.flatMap((app) => app.logs).filter((line) => /"msg":"(Unexpected failure|Database unavailable)/.test(line)).length;
     checks.push({ name: 'no unexpected failure in the service log', ok: unexpected === 0, detail: `${unexpected} line(s)` });
-    const exitCode = await app.stop();
-    checks.push({ name: 'the service shut down cleanly', ok: exitCode === 0, detail: `exit code ${exitCode}` });
+    const exitCodes = await cluster.stop();
+    checks.push({
+      name: 'the service shut down cleanly',
+      ok: exitCodes.every((code) => code === 0),
+      detail: `exit code(s) ${exitCodes.join(', ')}`,
+    });
 
-    console.log(`\nsoak summary: ${loadSeconds.toFixed(0)} s of load, ${cycles} cycles by ${options.people} people, fault rate ${options.faultRate}\n`);
+    console.log(
+      `\nsoak summary: ${loadSeconds.toFixed(0)} s of load, ${cycles} cycles by ${options.people} people, fault rate ${options.faultRate}, ${options.instances} instance(s), fault ${options.fault}\n`,
+    );
     console.log(
       table(
         ['step', 'count', 'outcomes'],
@@ -251,7 +519,8 @@ async function main(options: SoakOptions): Promise<number> {
     console.log(failed ? `\nsoak: ${failed} check(s) failed` : '\nsoak: every check passed');
     return failed ? 1 : 0;
   } finally {
-    await app?.stop();
+    await topology?.stop();
+    await receiver.stop();
     await database.drop();
     await google.stop();
     await embedded?.stop();
