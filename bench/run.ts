@@ -49,6 +49,8 @@ async function main(options: BenchOptions): Promise<number> {
   const google = await forkScript<{ url: string }>(resolve(__dirname, 'google-process.js'));
   const fake = new IpcClient(google.child);
   const baseline = await forkScript<{ port: number }>(resolve(__dirname, 'baseline-server.js'));
+  const fastifyFloor = await forkScript<{ port: number }>(resolve(__dirname, 'framework-floor-server.js'), ['fastify']);
+  const nestFloor = await forkScript<{ port: number }>(resolve(__dirname, 'framework-floor-server.js'), ['nest']);
   const encryptionKeys = `bench:${randomBytes(32).toString('base64')}`;
   const googleEnv = await fake.call<Record<string, string>>('env');
   const port = await freePort();
@@ -117,6 +119,18 @@ async function main(options: BenchOptions): Promise<number> {
         label: 'PostgreSQL alone: SELECT round trips/s',
         external: true,
         run: async () => ({ ...(await dbCeiling(database.url, options.connections, options.durationSeconds)), cpuSeconds: 0 }),
+      },
+      {
+        name: 'floor-fastify',
+        label: 'floor: bare Fastify, fixed JSON',
+        external: true,
+        run: () => measure({ url: `http://127.0.0.1:${fastifyFloor.ready.port}/` }, fastifyFloor.child.pid),
+      },
+      {
+        name: 'floor-nest',
+        label: 'floor: bare NestJS on Fastify, fixed JSON',
+        external: true,
+        run: () => measure({ url: `http://127.0.0.1:${nestFloor.ready.port}/` }, nestFloor.child.pid),
       },
       { name: 'health', label: 'GET /health/live', minRatio: 0.7, run: () => measure({ url: `${serviceUrl}/health/live` }) },
       {
@@ -268,6 +282,8 @@ async function main(options: BenchOptions): Promise<number> {
     await service.stop();
     google.child.disconnect();
     baseline.child.disconnect();
+    fastifyFloor.child.disconnect();
+    nestFloor.child.disconnect();
     await database.close();
     if (exitCode === 0 && !process.env.BENCH_KEEP_LOG) rmSync(workDir, { recursive: true, force: true });
     else console.log(`The service's log is kept in ${workDir}`);

@@ -1,0 +1,47 @@
+import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import Fastify from 'fastify';
+
+/**
+ * The floors under GET /health/live: the same fixed JSON answer from bare Fastify, and from a bare
+ * NestJS application on the Fastify adapter (one controller, no middleware, guards, logger or
+ * hooks). Run as processes of their own like the baseline, so the table shows how much of a probe's
+ * CPU the frameworks themselves take before any of the service's own work.
+ */
+const BODY = { status: 'ok' };
+
+@Controller()
+class FloorController {
+  @Get()
+  live(): typeof BODY {
+    return BODY;
+  }
+}
+
+@Module({ controllers: [FloorController] })
+class FloorModule {}
+
+async function listen(kind: string): Promise<number> {
+  if (kind === 'fastify') {
+    const fastify = Fastify();
+    fastify.get('/', () => BODY);
+    await fastify.listen({ port: 0, host: '127.0.0.1' });
+    const address = fastify.server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  }
+  const app = await NestFactory.create<NestFastifyApplication>(FloorModule, new FastifyAdapter(), { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+listen(process.argv[2] ?? 'nest').then(
+  (port) => process.send?.({ port }),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
+process.on('disconnect', () => process.exit(0));
