@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import Fastify from 'fastify';
 
 /**
  * The floors under GET /health/live: the same fixed JSON answer from bare Fastify, and from a bare
@@ -25,7 +24,8 @@ class FloorModule {}
 
 async function listen(kind: string): Promise<number> {
   if (kind === 'fastify') {
-    const fastify = Fastify();
+    // The adapter's own Fastify instance (the version the service runs), used without NestJS.
+    const fastify = new FastifyAdapter().getInstance();
     fastify.get('/', () => BODY);
     await fastify.listen({ port: 0, host: '127.0.0.1' });
     const address = fastify.server.address();
