@@ -51,6 +51,7 @@ async function main(options: BenchOptions): Promise<number> {
   const baseline = await forkScript<{ port: number }>(resolve(__dirname, 'baseline-server.js'));
   const fastifyFloor = await forkScript<{ port: number }>(resolve(__dirname, 'framework-floor-server.js'), ['fastify']);
   const nestFloor = await forkScript<{ port: number }>(resolve(__dirname, 'framework-floor-server.js'), ['nest']);
+  const queryFloor = await forkScript<{ port: number }>(resolve(__dirname, 'framework-floor-server.js'), ['nest-pg', database.url]);
   const encryptionKeys = `bench:${randomBytes(32).toString('base64')}`;
   const googleEnv = await fake.call<Record<string, string>>('env');
   const port = await freePort();
@@ -131,6 +132,12 @@ async function main(options: BenchOptions): Promise<number> {
         label: 'floor: bare NestJS on Fastify, fixed JSON',
         external: true,
         run: () => measure({ url: `http://127.0.0.1:${nestFloor.ready.port}/` }, nestFloor.child.pid),
+      },
+      {
+        name: 'floor-nest-pg',
+        label: 'floor: bare NestJS + one pg SELECT',
+        external: true,
+        run: () => measure({ url: `http://127.0.0.1:${queryFloor.ready.port}/` }, queryFloor.child.pid),
       },
       { name: 'health', label: 'GET /health/live', minRatio: 0.7, run: () => measure({ url: `${serviceUrl}/health/live` }) },
       {
@@ -284,6 +291,7 @@ async function main(options: BenchOptions): Promise<number> {
     baseline.child.disconnect();
     fastifyFloor.child.disconnect();
     nestFloor.child.disconnect();
+    queryFloor.child.disconnect();
     await database.close();
     if (exitCode === 0 && !process.env.BENCH_KEEP_LOG) rmSync(workDir, { recursive: true, force: true });
     else console.log(`The service's log is kept in ${workDir}`);
