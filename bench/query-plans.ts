@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DataSource, Logger as TypeOrmLogger } from 'typeorm';
 import { Session } from '../src/auth/sessions/session.entity';
 import { OAuthStateStore } from '../src/auth/google-oauth/oauth-state.store';
+import { OAuthStateWriter } from '../src/auth/google-oauth/oauth-state.writer';
 import { SessionsService } from '../src/auth/sessions/sessions.service';
 import { loadConfig } from '../src/config/app-config';
 import { installKeyRing } from '../src/crypto/encrypted-column.transformer';
@@ -75,7 +76,7 @@ export async function queryPlans(
     const users = new UsersService(repository(User), audit, config);
     const sessions = new SessionsService(repository(Session), users, audit, config);
     const profiles = new UserProfilesService(repository(User), repository(GoogleOAuth2User), users);
-    const states = new OAuthStateStore(repository(OAuthState), keyRing, config);
+    const states = new OAuthStateStore(repository(OAuthState), new OAuthStateWriter(dataSource, keyRing), keyRing, config);
     const accessTokens = new GoogleAccessTokensService(
       repository(GoogleOAuth2User),
       new GoogleRefreshLeasesService(repository(GoogleOAuth2User)),

@@ -55,6 +55,9 @@ async function main(options: BenchOptions): Promise<number> {
   const google = await forkScript<{ url: string }>(resolve(__dirname, 'google-process.js'));
   const fake = new IpcClient(google.child);
   const baseline = await forkScript<{ port: number }>(resolve(__dirname, 'baseline-server.js'));
+  const fastifyFloor = await forkScript<{ port: number }>(resolve(__dirname, 'framework-floor-server.js'), ['fastify']);
+  const nestFloor = await forkScript<{ port: number }>(resolve(__dirname, 'framework-floor-server.js'), ['nest']);
+  const queryFloor = await forkScript<{ port: number }>(resolve(__dirname, 'framework-floor-server.js'), ['nest-pg', database.url]);
   const encryptionKeys = `bench:${randomBytes(32).toString('base64')}`;
   const googleEnv = await fake.call<Record<string, string>>('env');
   const port = await freePort();
@@ -133,6 +136,24 @@ async function main(options: BenchOptions): Promise<number> {
         label: pgbouncer ? 'PostgreSQL through PgBouncer: SELECT round trips/s' : 'PostgreSQL alone: SELECT round trips/s',
         external: true,
         run: async () => ({ ...(await dbCeiling(serviceDatabaseUrl, options.connections, options.durationSeconds)), cpuSeconds: 0 }),
+      },
+      {
+        name: 'floor-fastify',
+        label: 'floor: bare Fastify, fixed JSON',
+        external: true,
+        run: () => measure({ url: `http://127.0.0.1:${fastifyFloor.ready.port}/` }, fastifyFloor.child.pid),
+      },
+      {
+        name: 'floor-nest',
+        label: 'floor: bare NestJS on Fastify, fixed JSON',
+        external: true,
+        run: () => measure({ url: `http://127.0.0.1:${nestFloor.ready.port}/` }, nestFloor.child.pid),
+      },
+      {
+        name: 'floor-nest-pg',
+        label: 'floor: bare NestJS + one pg SELECT',
+        external: true,
+        run: () => measure({ url: `http://127.0.0.1:${queryFloor.ready.port}/` }, queryFloor.child.pid),
       },
       { name: 'health', label: 'GET /health/live', minRatio: 0.7, run: () => measure({ url: `${serviceUrl}/health/live` }) },
       {
@@ -318,6 +339,9 @@ async function main(options: BenchOptions): Promise<number> {
     await service.stop();
     google.child.disconnect();
     baseline.child.disconnect();
+    fastifyFloor.child.disconnect();
+    nestFloor.child.disconnect();
+    queryFloor.child.disconnect();
     await pgbouncer?.stop();
     await database.close();
     if (exitCode === 0 && !process.env.BENCH_KEEP_LOG) rmSync(workDir, { recursive: true, force: true });

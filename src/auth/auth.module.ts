@@ -9,6 +9,7 @@ import { GoogleCallbackController } from './google-oauth/google-callback.control
 import { GoogleStrategy } from './google-oauth/google.strategy';
 import { OAuthState } from './google-oauth/oauth-state.entity';
 import { OAuthStateStore } from './google-oauth/oauth-state.store';
+import { OAuthStateWriter } from './google-oauth/oauth-state.writer';
 import { StateTokenGuard } from './google-oauth/state-token.guard';
 import { LinkCallbackService } from './linking/link-callback.service';
 import { LinkController } from './linking/link.controller';
@@ -27,6 +28,7 @@ import { SignInService } from './sign-in/sign-in.service';
   providers: [
     SessionsService,
     OAuthStateStore,
+    OAuthStateWriter,
     GoogleStrategy,
     StateTokenGuard,
     LinkCallbackService,

@@ -122,4 +122,24 @@ describe('concurrency: unlink against refresh, two unlinks, logout-all against t
     for (const api of apis) expect((await api.get('/api/v1/users/me')).status).toBe(401);
     expect(await app.database.query('SELECT 1 FROM sessions WHERE user_id = $1', [userId])).toEqual([]);
   });
+
+  it('a link start whose session is signed out between its check and the state insert: 401 unauthenticated, no state stored', async () => {
+    const someone = await person(app, uniqueEmail('gone-mid-start'));
+    // The sign-out lands at the worst moment, deterministically: a trigger deletes the session in the
+    // insert's own statement, so the state's foreign key finds it gone (what logout-all racing does).
+    await app.database.query(`
+      CREATE FUNCTION sign_out_mid_start() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN DELETE FROM sessions WHERE id = NEW.session_id; RETURN NEW; END $$`);
+    await app.database.query('CREATE TRIGGER sign_out_mid_start BEFORE INSERT ON oauth_states FOR EACH ROW EXECUTE FUNCTION sign_out_mid_start()');
+    try {
+      const reply = await someone.browser.get('/api/v1/auth/google/link');
+
+      expect(reply.status).toBe(401);
+      expect(reply.json()).toEqual({ statusCode: 401, code: 'unauthenticated', message: expect.any(String) });
+      expect(await app.database.query('SELECT 1 FROM oauth_states WHERE user_id = $1', [someone.user.id])).toEqual([]);
+    } finally {
+      await app.database.query('DROP TRIGGER sign_out_mid_start ON oauth_states');
+      await app.database.query('DROP FUNCTION sign_out_mid_start()');
+    }
+  });
 });

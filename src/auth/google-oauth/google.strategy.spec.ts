@@ -9,6 +9,7 @@ import { GoogleOAuthClient, GoogleTokenResponse } from '../../google/google-oaut
 import { hashSecretToken, newSecretToken } from '../secret-token';
 import { GoogleStrategy } from './google.strategy';
 import { OAuthState } from './oauth-state.entity';
+import { NewStateRow, OAuthStateWriter } from './oauth-state.writer';
 import { ConsumedState, OAuthStateStore } from './oauth-state.store';
 
 const CALENDAR = 'https://www.googleapis.com/auth/calendar.events.readonly';
@@ -30,17 +31,18 @@ const STATE: ConsumedState = { purpose: 'link', userId: 'user-1', codeVerifier: 
 /** Passport drives the strategy through the real OAuthStateStore; only its table and Google's token endpoint are doubles. */
 describe('GoogleStrategy (through passport)', () => {
   let strategy: GoogleStrategy;
-  let insert: jest.Mock<(values: Partial<OAuthState>) => Promise<unknown>>;
+  let insert: jest.Mock<(row: NewStateRow) => Promise<void>>;
   let exchangeCode: jest.Mock<GoogleOAuthClient['exchangeCode']>;
 
   beforeEach(async () => {
-    insert = jest.fn(async () => ({}));
+    insert = jest.fn(async () => undefined);
     exchangeCode = jest.fn<GoogleOAuthClient['exchangeCode']>();
     const moduleRef = await Test.createTestingModule({
       providers: [
         GoogleStrategy,
         OAuthStateStore,
-        { provide: getRepositoryToken(OAuthState), useValue: { insert } },
+        { provide: getRepositoryToken(OAuthState), useValue: {} },
+        { provide: OAuthStateWriter, useValue: { insert } },
         { provide: KeyRing, useValue: {} },
         { provide: GoogleOAuthClient, useValue: { exchangeCode } },
         { provide: AppConfig, useValue: { google: GOOGLE, stateTtlSeconds: 600 } },
@@ -100,7 +102,7 @@ describe('GoogleStrategy (through passport)', () => {
         code_challenge_method: 'S256',
         nonce: stored.nonce,
       });
-      expect(params.code_challenge).toBe(createHash('sha256').update(stored.codeVerifier!.open(stored.id!)).digest('base64url'));
+      expect(params.code_challenge).toBe(createHash('sha256').update(stored.codeVerifier.open(stored.id)).digest('base64url'));
       expect(stored.stateHash).toEqual(hashSecretToken(params.state));
       expect(stored).toMatchObject({ purpose: 'link', userId: 'user-1', browserHash: hashSecretToken(BROWSER), nextPath: null });
     });

@@ -1,11 +1,12 @@
 import { jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { getRepositoryToken } from '@nestjs/typeorm';
-import { QueryFailedError } from 'typeorm';
+import { DatabaseError } from 'pg';
 import { AppConfig } from '../../config/app-config';
 import { KeyRing } from '../../crypto/key-ring';
 import { hashSecretToken, newSecretToken } from '../secret-token';
 import { OAuthState } from './oauth-state.entity';
+import { NewStateRow, OAuthStateWriter } from './oauth-state.writer';
 import { NewState, OAuthStateStore } from './oauth-state.store';
 
 const TTL_SECONDS = 600;
@@ -32,17 +33,18 @@ const row = (changes: Record<string, unknown> = {}) => ({
 describe('OAuthStateStore', () => {
   let store: OAuthStateStore;
   let query: jest.Mock<(sql: string, parameters: unknown[]) => Promise<unknown[]>>;
-  let insert: jest.Mock<(values: Partial<OAuthState>) => Promise<unknown>>;
+  let insert: jest.Mock<(row: NewStateRow) => Promise<void>>;
   let open: jest.Mock<KeyRing['open']>;
 
   beforeEach(async () => {
     query = jest.fn(async () => [row()]);
-    insert = jest.fn(async () => ({}));
+    insert = jest.fn(async () => undefined);
     open = jest.fn<KeyRing['open']>().mockReturnValue('plain-verifier');
     const moduleRef = await Test.createTestingModule({
       providers: [
         OAuthStateStore,
-        { provide: getRepositoryToken(OAuthState), useValue: { query, insert } },
+        { provide: getRepositoryToken(OAuthState), useValue: { query } },
+        { provide: OAuthStateWriter, useValue: { insert } },
         { provide: KeyRing, useValue: { open } },
         { provide: AppConfig, useValue: { stateTtlSeconds: TTL_SECONDS } },
       ],
@@ -162,11 +164,11 @@ describe('OAuthStateStore', () => {
       const stored = insert.mock.calls[0][0];
       expect(stored.stateHash).toEqual(hashSecretToken(token));
       expect(stored.browserHash).toEqual(hashSecretToken(BROWSER));
-      expect(stored.codeVerifier!.open(stored.id!)).toBe('verifier');
+      expect(stored.codeVerifier.open(stored.id)).toBe('verifier');
       expect(JSON.stringify(stored)).not.toContain(token);
       expect(JSON.stringify(stored)).not.toContain(BROWSER);
-      expect(stored.expiresAt!.getTime()).toBeGreaterThanOrEqual(before + TTL_SECONDS * 1000);
-      expect(stored.expiresAt!.getTime()).toBeLessThanOrEqual(Date.now() + TTL_SECONDS * 1000);
+      expect(stored.expiresAt.getTime()).toBeGreaterThanOrEqual(before + TTL_SECONDS * 1000);
+      expect(stored.expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + TTL_SECONDS * 1000);
     });
   });
 
@@ -178,7 +180,7 @@ describe('OAuthStateStore', () => {
 
   it('refuses a link whose session was deleted while it started (logout-all racing it) as unauthenticated, not a 500', async () => {
     insert.mockRejectedValue(
-      new QueryFailedError('INSERT INTO oauth_states …', [], Object.assign(new Error('violates foreign key constraint'), { code: '23503' })),
+      Object.assign(new DatabaseError('insert or update on table "oauth_states" violates foreign key constraint', 0, 'error'), { code: '23503' }),
     );
 
     const start = store.create({ purpose: 'link', userId: 'user-1', sessionId: 'gone', browserSecret: BROWSER, codeVerifier: 'v', nonce: 'n', nextPath: null });
@@ -221,7 +223,7 @@ describe('OAuthStateStore', () => {
       await new Promise(setImmediate);
 
       const stored = insert.mock.calls[0][0];
-      expect(stored.codeVerifier!.open(stored.id!)).toBe('passport-verifier');
+      expect(stored.codeVerifier.open(stored.id)).toBe('passport-verifier');
       expect(done).toHaveBeenCalledWith(null, expect.stringMatching(/^[A-Za-z0-9_-]{43}$/));
     });
 

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, QueryFailedError, Repository } from 'typeorm';
+import { DatabaseError } from 'pg';
+import { LessThan, Repository } from 'typeorm';
 import { DomainError } from '../../common/domain-error';
 import { AppConfig } from '../../config/app-config';
 import { KeyRing } from '../../crypto/key-ring';
 import { SealedSecret } from '../../crypto/sealed-secret';
 import { hashSecretToken, isSecretToken, newSecretToken } from '../secret-token';
 import { OAuthPurpose, OAuthState } from './oauth-state.entity';
+import { CODE_VERIFIER_COLUMN, NewStateRow, OAuthStateWriter } from './oauth-state.writer';
 
 export interface NewState {
   purpose: OAuthPurpose;
@@ -89,6 +91,7 @@ type Verified = (error: Error | null, codeVerifier?: string | false, info?: { me
 export class OAuthStateStore {
   constructor(
     @InjectRepository(OAuthState) private readonly states: Repository<OAuthState>,
+    private readonly writer: OAuthStateWriter,
     private readonly keyRing: KeyRing,
     private readonly config: AppConfig,
   ) {}
@@ -116,11 +119,11 @@ export class OAuthStateStore {
    * A link's session (or its user) deleted while the flow starts, as logout-all racing it: the flow
    * would have gone with it, so it is refused as that session now is.
    */
-  private async insert(state: Partial<OAuthState>): Promise<void> {
+  private async insert(state: NewStateRow): Promise<void> {
     try {
-      await this.states.insert(state);
+      await this.writer.insert(state);
     } catch (error) {
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
+      if (error instanceof DatabaseError && error.code === FOREIGN_KEY_VIOLATION) {
         throw new DomainError('unauthenticated', 'The session has ended; sign in again');
       }
       throw error;
@@ -153,7 +156,7 @@ export class OAuthStateStore {
       state: {
         purpose,
         userId: row.user_id,
-        codeVerifier: this.keyRing.open(row.code_verifier!, { column: 'oauth_states.code_verifier', owner: row.id }),
+        codeVerifier: this.keyRing.open(row.code_verifier!, { column: CODE_VERIFIER_COLUMN, owner: row.id }),
         nonce: row.nonce!,
         nextPath: row.next_path,
       },
