@@ -10,27 +10,33 @@ import { GoogleOAuthClient } from '../google/google-oauth.client';
 import { JobQueue } from '../jobs/job-queue';
 import { GoogleRevocation } from './google-revocation.entity';
 import { describeError } from '../database/database-error';
+import { revocationLeaseSeconds } from './revocation-lease';
 
 const MAX_BACKOFF_SECONDS = 3600;
 const BATCH = 20;
+
 export const REVOCATION_RETRY_QUEUE = 'google-revocation-retry';
 
 /**
  * Revokes grants at Google through an outbox: `enqueue` writes inside the caller's transaction,
  * `attempt` tries right after commit, and a recurring job (pg-boss: one instance at a time, every
- * REVOCATION_RETRY_SECONDS) retries what is due, claimed with SKIP LOCKED so that a pass outliving
- * its interval never sends the same one twice at once.
+ * REVOCATION_RETRY_SECONDS) retries what is due, one row at a time, each claimed with SKIP LOCKED for
+ * a short lease, so that passes never send the same one twice at once and an instance killed
+ * mid-pass holds back only the row it was sending, for one lease.
  */
 @Injectable()
 export class GoogleRevocationsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(GoogleRevocationsService.name);
+  private readonly leaseSeconds: number;
 
   constructor(
     @InjectRepository(GoogleRevocation) private readonly revocations: Repository<GoogleRevocation>,
     private readonly oauth: GoogleOAuthClient,
     private readonly jobs: JobQueue,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.leaseSeconds = revocationLeaseSeconds(config.google.httpTimeoutMs);
+  }
 
   async enqueue(manager: EntityManager, revocation: { token: string; googleUserId: string; userId: string | null }): Promise<string> {
     // The id is chosen here so that the token can be sealed for its row.
@@ -74,16 +80,26 @@ export class GoogleRevocationsService implements OnApplicationBootstrap {
   }
 
   async retryDue(): Promise<number> {
+    let done = 0;
+    for (let sent = 0; sent < BATCH; sent += 1) {
+      const id = await this.claimDue();
+      if (!id) break;
+      if (await this.tryNow(id)) done += 1;
+    }
+    return done;
+  }
+
+  /** The most overdue revocation no other pass holds, leased to this one; undefined when none is due. */
+  private async claimDue(): Promise<string | undefined> {
     // For UPDATE, TypeORM's postgres driver answers [rows, affected].
     const [claimed]: [Array<{ id: string }>, number] = await this.revocations.query(
-      `UPDATE google_revocations SET next_attempt_at = now() + interval '5 minutes'
-        WHERE id IN (SELECT id FROM google_revocations WHERE next_attempt_at <= now()
-                      ORDER BY next_attempt_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+      `UPDATE google_revocations SET next_attempt_at = now() + make_interval(secs => $1)
+        WHERE id = (SELECT id FROM google_revocations WHERE next_attempt_at <= now()
+                     ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED)
         RETURNING id`,
+      [this.leaseSeconds],
     );
-    let done = 0;
-    for (const { id } of claimed) if (await this.tryNow(id)) done += 1;
-    return done;
+    return claimed[0]?.id;
   }
 
   /** pg-boss's graceful stop waits for a pass in progress, before the database pool closes. */
