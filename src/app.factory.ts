@@ -45,6 +45,9 @@ export async function createApp(config: AppConfig, databaseUrl: string, options:
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, options.logStream), adapter, {
     bufferLogs: true,
     abortOnError: false,
+    // The local webhook receiver verifies signatures over the body as sent (request.rawBody); Nest's
+    // parsers read every body as a Buffer anyway, so this keeps a reference, not a copy.
+    rawBody: config.google.emulator,
   });
   app.useLogger(new QuietStartupLogger(app.get(Logger)));
   // Before any route exists, so every route (and the 404 handler) is counted.

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from './app-config';
@@ -155,8 +155,45 @@ describe('loadConfig', () => {
         secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
         retryDelaySeconds: 30,
         retryLimit: 12,
+        local: false,
       });
-      expect(loadConfig({ DATA_DIR: dataDir() }).webhook).toBeUndefined();
+      const real = { GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 'secret', ENCRYPTION_KEYS: KEY };
+      expect(loadConfig({ DATA_DIR: dataDir(), ...real }).webhook).toBeUndefined();
+    });
+
+    it('sends webhooks to the built-in receiver page in local mode when WEBHOOK_URL is unset, with a secret kept in DATA_DIR', () => {
+      const dir = dataDir();
+      const first = loadConfig({ DATA_DIR: dir, PORT: '3100' }).webhook;
+
+      expect(first).toEqual({
+        url: 'http://localhost:3100/_emulator/webhooks',
+        secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+        retryDelaySeconds: 30,
+        retryLimit: 12,
+        local: true,
+      });
+      expect(loadConfig({ DATA_DIR: dir, PORT: '3100' }).webhook?.secret).toBe(first?.secret);
+      // A WEBHOOK_URL of one's own wins, in local mode too.
+      expect(
+        loadConfig({ DATA_DIR: dir, WEBHOOK_URL: 'http://127.0.0.1:9/hooks', WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }).webhook,
+      ).toMatchObject({ local: false, url: 'http://127.0.0.1:9/hooks' });
+    });
+
+    it('adds the webhook secret to a local-secrets.json written before it existed, keeping its keys', () => {
+      const dir = dataDir();
+      const encryptionKeys = 'k1:' + Buffer.alloc(32, 3).toString('base64');
+      writeFileSync(join(dir, 'local-secrets.json'), JSON.stringify({ encryptionKeys, emulatorClientSecret: 'kept-client-secret' }));
+
+      const config = loadConfig({ DATA_DIR: dir });
+
+      expect(config.encryptionKeys[0].key.equals(Buffer.alloc(32, 3))).toBe(true);
+      expect(config.google.clientSecret).toBe('kept-client-secret');
+      expect(JSON.parse(readFileSync(join(dir, 'local-secrets.json'), 'utf8'))).toEqual({
+        encryptionKeys,
+        emulatorClientSecret: 'kept-client-secret',
+        webhookSecret: config.webhook?.secret,
+      });
+      expect(statSync(join(dir, 'local-secrets.json')).mode & 0o077).toBe(0);
     });
 
     it('takes shorter webhook retries as a test knob, but never ones spanning under 24 hours in production', () => {

@@ -48,6 +48,8 @@ export interface WebhookConfig {
   retryDelaySeconds: number;
   /** Retries after the first attempt; then the delivery is failed, for an admin to retry. */
   retryLimit: number;
+  /** Local mode with no WEBHOOK_URL: the built-in receiver page (LOCAL_WEBHOOKS_PATH) gets them. */
+  local: boolean;
 }
 
 export class AppConfig {
@@ -104,6 +106,8 @@ export class AppConfig {
 export const DEFAULT_LINK_SCOPES = ['openid', 'email', 'profile', 'https://www.googleapis.com/auth/calendar.events.readonly'];
 export const DEFAULT_REQUIRED_SCOPES = ['https://www.googleapis.com/auth/calendar.events.readonly'];
 export const EMULATOR_PATH = '/_emulator/google';
+/** Local mode's webhook receiver and the page listing what it received (src/emulator/local-webhooks.controller.ts). */
+export const LOCAL_WEBHOOKS_PATH = '/_emulator/webhooks';
 /** 12 retries doubling from 30 s: at least 34 hours (SPEC: at least 24). */
 const WEBHOOK_RETRY_LIMIT = 12;
 const WEBHOOK_RETRY_SPAN_SECONDS = 24 * 60 * 60;
@@ -139,17 +143,24 @@ export function generateEncryptionKey(): string {
 interface LocalSecrets {
   encryptionKeys: string;
   emulatorClientSecret: string;
+  /** The local webhook receiver's signing secret (added to files written before it existed). */
+  webhookSecret: string;
 }
+
+/** A Standard Webhooks secret, as its libraries generate them: whsec_ and the base64 of 32 random bytes. */
+export const generateWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
 /** Local mode keeps its generated secrets in DATA_DIR so that a restart can still decrypt. */
 function localSecrets(dataDir: string): LocalSecrets {
   const file = join(dataDir, 'local-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
-  mkdirSync(dataDir, { recursive: true });
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>) : undefined;
+  if (stored?.encryptionKeys && stored.emulatorClientSecret && stored.webhookSecret) return stored as LocalSecrets;
   const secrets: LocalSecrets = {
-    encryptionKeys: generateEncryptionKey(),
-    emulatorClientSecret: randomBytes(24).toString('base64url'),
+    encryptionKeys: stored?.encryptionKeys ?? generateEncryptionKey(),
+    emulatorClientSecret: stored?.emulatorClientSecret ?? randomBytes(24).toString('base64url'),
+    webhookSecret: stored?.webhookSecret ?? generateWebhookSecret(),
   };
+  mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   chmodSync(file, 0o600);
   return secrets;
@@ -161,15 +172,19 @@ function refuseInProduction(env: Environment, what: string, variable: string): v
   }
 }
 
-/** WEBHOOK_URL's receiver and retries; in production the retries must span 24 hours (SPEC). */
-function webhookConfig(env: Environment): WebhookConfig | undefined {
+/**
+ * WEBHOOK_URL's receiver and retries; in production the retries must span 24 hours (SPEC). In local
+ * mode with no WEBHOOK_URL, the built-in receiver page gets them, so they can be seen without writing one.
+ */
+function webhookConfig(env: Environment, localReceiver: { url: string; secret: string } | undefined): WebhookConfig | undefined {
   const retryDelaySeconds = env.WEBHOOK_RETRY_DELAY_SECONDS ?? 30;
   const retryLimit = env.WEBHOOK_RETRY_LIMIT ?? WEBHOOK_RETRY_LIMIT;
   // pg-boss waits at least delay × 2^(n-1) before retry n.
   if (env.NODE_ENV === 'production' && env.WEBHOOK_URL && retryDelaySeconds * (2 ** retryLimit - 1) < WEBHOOK_RETRY_SPAN_SECONDS) {
     throw new ConfigurationError('Invalid configuration: WEBHOOK_RETRY_DELAY_SECONDS and WEBHOOK_RETRY_LIMIT must retry for at least 24 hours in production');
   }
-  return env.WEBHOOK_URL ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, retryDelaySeconds, retryLimit } : undefined;
+  if (env.WEBHOOK_URL) return { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, retryDelaySeconds, retryLimit, local: false };
+  return localReceiver ? { ...localReceiver, retryDelaySeconds, retryLimit, local: true } : undefined;
 }
 
 export function loadConfig(raw: Record<string, string | undefined> = process.env): AppConfig {
@@ -249,7 +264,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     trustProxy: parseTrustProxy(env.TRUST_PROXY ?? 'false') ?? false,
     revocationRetrySeconds: env.REVOCATION_RETRY_SECONDS ?? 30,
     requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS ?? 20_000,
-    webhook: webhookConfig(env),
+    webhook: webhookConfig(env, emulator ? { url: `${publicUrl}${LOCAL_WEBHOOKS_PATH}`, secret: local!.webhookSecret } : undefined),
     grantCheckDays: env.GOOGLE_GRANT_CHECK_DAYS ?? 7,
     grantCheckIntervalSeconds: env.GOOGLE_GRANT_CHECK_INTERVAL_SECONDS ?? 3600,
     logFormat: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',

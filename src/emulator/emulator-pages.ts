@@ -1,4 +1,5 @@
 import type { PendingAuthorization } from './emulator-authorization';
+import type { ReceivedWebhook } from './local-webhook-inbox';
 import { BASIC_SCOPES } from './emulator.types';
 
 /** Every reflected value goes through this: the pages echo login_hint, scopes and app names. */
@@ -36,7 +37,7 @@ ul{list-style:none;padding:0;margin:1rem 0}
 li{display:flex;gap:.75rem;align-items:flex-start;padding:.75rem 0;border-top:1px solid #e3e3e3}
 li label{margin:0;font-weight:400}
 li input{margin-top:.3rem;width:1.1rem;height:1.1rem;flex:none}
-code{display:block;font-size:.75rem;color:#444746;word-break:break-all}
+code{display:block;font-size:.75rem;color:#444746;word-break:break-all}code.inline{display:inline;font-size:.875em;word-break:normal}
 .account{display:inline-block;max-width:100%;padding:.25rem .75rem;border:1px solid #747775;border-radius:1rem;font-size:.875rem;overflow-wrap:anywhere}
 .switch{display:block;margin-top:.5rem;font-size:.875rem;color:#0b57d0}
 .actions{display:flex;justify-content:flex-end;gap:1rem;margin-top:1.5rem}
@@ -46,17 +47,24 @@ button{font:inherit;font-weight:500;padding:.6rem 1.5rem;border-radius:20px;curs
 .error{color:#b3261e;font-weight:500}
 .risc{flex-wrap:wrap;justify-content:flex-start;gap:.5rem;margin-top:.5rem}.risc button{padding:.4rem 1rem}
 .risc-accounts{list-style:none;padding:0}
+main.wide{width:min(100% - 2rem,44rem)}
+.hooks li{display:block}.hooks h2{font-size:1rem;font-weight:500;margin:0;overflow-wrap:anywhere}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .75rem;margin:.4rem 0 0;font-size:.875rem}dt{color:#444746}dd{margin:0;overflow-wrap:anywhere;font-family:ui-monospace,monospace}
+.ok{color:#137333;font-weight:500}
 :focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
 `;
 
 const LOGO = '<div class="logo" aria-label="Google"><span>G</span><span>o</span><span>o</span><span>g</span><span>l</span><span>e</span></div>';
 
-function page(title: string, body: string): string {
+const GOOGLE_BANNER = '<strong>Google emulator — local mode.</strong> No real Google account is used.';
+
+/** `app`: a page of the service's own local mode (not one of the emulated Google's): no Google logo. */
+function page(title: string, body: string, app?: { banner: string }): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)} – Google emulator</title><style>${STYLE}</style></head>
-<body><div class="banner" role="note"><strong>Google emulator — local mode.</strong> No real Google account is used.</div>
-<main>${LOGO}${body}</main></body></html>`;
+<title>${escapeHtml(title)} – ${app ? 'google-link local mode' : 'Google emulator'}</title><style>${STYLE}</style></head>
+<body><div class="banner" role="note">${app?.banner ?? GOOGLE_BANNER}</div>
+<main${app ? ' class="wide"' : ''}>${app ? '' : LOGO}${body}</main></body></html>`;
 }
 
 export function renderErrorPage(error: string, description: string): string {
@@ -139,6 +147,53 @@ export function renderRiscPage(accounts: Array<{ email: string; sub: string }>, 
     `<h1>Cross-Account Protection</h1>
 <p>Send the app a security event about an account, signed as Google would sign it.</p>
 ${result ? `<p class="${result.ok ? 'muted' : 'error'}" role="status">${escapeHtml(result.message)}</p>` : ''}
-${accounts.length ? `<ul class="risc-accounts">${rows}</ul>` : '<p class="muted">No account yet: sign in or link a Google account through the emulator first.</p>'}`,
+${accounts.length ? `<ul class="risc-accounts">${rows}</ul>` : '<p class="muted">No account yet: sign in or link a Google account through the emulator first.</p>'}
+<p class="muted">What the app told your web app about it: <a href="/_emulator/webhooks">the webhooks it sent</a>.</p>`,
+  );
+}
+
+const dataValue = (value: unknown): string => (value === null || value === undefined ? 'null' : typeof value === 'string' ? value : JSON.stringify(value));
+
+/** Local mode's webhook receiver: every delivery, newest first, with whether its signature verified. */
+export function renderWebhooksPage(
+  deliveries: ReceivedWebhook[],
+  destination: { local: true } | { local: false; origin: string | null },
+  self: string,
+): string {
+  const intro = destination.local
+    ? `<p>With no <code class="inline">WEBHOOK_URL</code> set, local mode delivers every webhook here: the events your web app would receive, signed per
+Standard Webhooks with the <code class="inline">webhookSecret</code> kept in <code class="inline">DATA_DIR/local-secrets.json</code>, and checked
+here as your receiver would check them. Set <code class="inline">WEBHOOK_URL</code> and <code class="inline">WEBHOOK_SECRET</code> to send them to your app instead.</p>`
+    : destination.origin
+      ? `<p>Webhooks go to your <code class="inline">WEBHOOK_URL</code> (${escapeHtml(destination.origin)}), not here.</p>`
+      : '<p>Webhooks are off.</p>';
+  const items = deliveries
+    .map((hook) => {
+      const fields: Array<[string, string]> = [
+        ['webhook-id', hook.id ?? '(none)'],
+        ['received', hook.receivedAt],
+        ...(hook.verified && hook.data
+          ? ([
+              ['userId', dataValue(hook.data.userId)],
+              ['googleUserId', dataValue(hook.data.googleUserId)],
+              ['link status', dataValue(hook.data.status)],
+            ] as Array<[string, string]>)
+          : []),
+      ];
+      const signature = hook.verified
+        ? '<span class="ok">Signature verified</span>'
+        : `<span class="error">Signature refused (answered 400): ${escapeHtml(hook.problem ?? '')}</span>`;
+      return `<li><h2>${escapeHtml(hook.verified ? (hook.type ?? '(no type)') : 'Unverified delivery')}</h2>
+<p class="muted">${signature}${hook.delivery > 1 ? ` · delivery ${hook.delivery} of this event (at least once: drop repeats by webhook-id)` : ''}</p>
+<dl>${fields.map(([name, value]) => `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(value)}</dd>`).join('')}</dl></li>`;
+    })
+    .join('\n');
+  return page(
+    'Webhooks',
+    `<h1>Webhooks received</h1>
+${intro}
+<p><a href="${escapeHtml(self)}">Reload</a> · the last 100, kept in this instance's memory · as JSON: <a href="${escapeHtml(self)}/received">received</a></p>
+${deliveries.length ? `<ul class="hooks">${items}</ul>` : '<p class="muted">None yet. Sign in and connect a Google account at <a href="/users/me">/users/me</a>: each change is delivered here within seconds.</p>'}`,
+    { banner: '<strong>google-link — local mode.</strong> These webhooks never left this machine.' },
   );
 }

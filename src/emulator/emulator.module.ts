@@ -1,9 +1,11 @@
 import { Logger, Module } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, generateWebhookSecret, LOCAL_WEBHOOKS_PATH } from '../config/app-config';
 import type { EmulatorConfig } from '../config/emulator-config';
 import { EmulatorController } from './emulator.controller';
 import { EmulatorStateFile } from './emulator-state.file';
 import { EmulatorState, GoogleEmulator } from './google-emulator';
+import { LocalWebhookInbox } from './local-webhook-inbox';
+import { LocalWebhooksController } from './local-webhooks.controller';
 
 function createEmulator(config: AppConfig): GoogleEmulator {
   const settings = config.emulator!;
@@ -27,6 +29,9 @@ function createEmulator(config: AppConfig): GoogleEmulator {
   });
   if (!state) file.save(emulator.state());
   announce(logger, settings);
+  if (config.webhook?.local) {
+    logger.log(`Webhooks: WEBHOOK_URL is unset, so they go to the local receiver; see them at ${config.publicUrl}${LOCAL_WEBHOOKS_PATH}`);
+  }
   return emulator;
 }
 
@@ -42,9 +47,18 @@ function announce(logger: Logger, settings: EmulatorConfig): void {
   }
 }
 
-/** The local-mode Google, mounted under EMULATOR_PATH. AppModule imports it only when config.google.emulator. */
+/** Verifies with the local receiver's secret; with a WEBHOOK_URL of one's own the receiver refuses everything, and any key will do. */
+const createInbox = (config: AppConfig) => new LocalWebhookInbox(config.webhook?.local ? config.webhook.secret : generateWebhookSecret());
+
+/**
+ * The local-mode Google, mounted under EMULATOR_PATH, and the local webhook receiver page
+ * (LOCAL_WEBHOOKS_PATH). AppModule imports it only when config.google.emulator.
+ */
 @Module({
-  controllers: [EmulatorController],
-  providers: [{ provide: GoogleEmulator, useFactory: createEmulator, inject: [AppConfig] }],
+  controllers: [EmulatorController, LocalWebhooksController],
+  providers: [
+    { provide: GoogleEmulator, useFactory: createEmulator, inject: [AppConfig] },
+    { provide: LocalWebhookInbox, useFactory: createInbox, inject: [AppConfig] },
+  ],
 })
 export class EmulatorModule {}
