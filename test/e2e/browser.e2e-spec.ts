@@ -537,6 +537,34 @@ describeBrowser('the users/me page in a real browser, against the Google emulato
   );
 
   it(
+    'lists, on the local webhook page, what the web app would have been told of this visit, each signature verified',
+    async () => {
+      const id = await userId();
+      await page.goto('/_emulator/webhooks');
+      await page.getByRole('heading', { name: 'Webhooks received' }).waitFor();
+      // Deliveries run in the background: reload until the link and the unlink of steps 1 to 7 are there.
+      const types = async () => page.locator('.hooks li').filter({ hasText: id }).locator('h2').allInnerTexts();
+      const delivered = async () => {
+        const list = await types();
+        return list.includes('google.linked') && list.includes('google.unlinked');
+      };
+      for (let tries = 0; tries < 40 && !(await delivered()); tries++) {
+        await page.waitForTimeout(250);
+        await page.getByRole('link', { name: 'Reload' }).click();
+        await page.getByRole('heading', { name: 'Webhooks received' }).waitFor();
+      }
+      const seen = await types();
+      expect(seen).toEqual(expect.arrayContaining(['session.created', 'google.linked', 'google.unlinked']));
+      expect(await page.locator('.hooks li').filter({ hasText: id }).getByText('Signature verified').count()).toBe(seen.length);
+      expect(await page.getByText('Signature refused').count()).toBe(0);
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      expect(overflow).toBe(0);
+      await screenshot('14-local-webhooks');
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
     "Swagger UI's Try it out on a browser-only route shows its 302, not Google's page as an undocumented 200",
     async () => {
       await page.goto('/api/docs');
