@@ -169,18 +169,20 @@ export async function revocationChecks(database: TestDatabase, liveStoredGrants:
  * in the queue or archived) or was received; reports how many the receiver got.
  */
 export async function webhookChecks(database: TestDatabase, received: Set<string>): Promise<CheckResult[]> {
-  const events = await database.query<{ id: string; queued: boolean }>(
-    `SELECT a.id::text AS id,
+  const events = await database.query<{ id: string; queued: boolean; action: string; created_at: Date }>(
+    `SELECT a.id::text AS id, a.action, a.created_at,
             EXISTS (SELECT 1 FROM pgboss.job j WHERE j.id = a.id) OR EXISTS (SELECT 1 FROM pgboss.archive j WHERE j.id = a.id) AS queued
        FROM audit_events a WHERE a.user_id IS NOT NULL`,
   );
-  const lost = events.filter((event) => !event.queued && !received.has(event.id)).length;
+  const lost = events.filter((event) => !event.queued && !received.has(event.id));
   const delivered = events.filter((event) => received.has(event.id)).length;
+  // Which events, and when (for a lost one next to a kill): the action and time only, never the user.
+  const examples = lost.slice(0, 3).map((event) => `${event.action} at ${event.created_at.toISOString()}`);
   return [
     {
       name: 'every audit event naming a user has a webhook job or delivery',
-      ok: lost === 0 && events.length > 0,
-      detail: `${events.length} events: ${delivered} delivered, ${events.length - delivered - lost} queued only, ${lost} lost`,
+      ok: lost.length === 0 && events.length > 0,
+      detail: `${events.length} events: ${delivered} delivered, ${events.length - delivered - lost.length} queued only, ${lost.length} lost${examples.length ? ` (${examples.join('; ')})` : ''}`,
     },
   ];
 }

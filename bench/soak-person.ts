@@ -41,14 +41,39 @@ export interface SoakWorld {
   /** Anything a client saw that the SPEC does not allow (a 5xx other than 502 google_unavailable, a hang, a JSON callback…). */
   violations: string[];
   requestDeadlineMs: number;
-  /** When an instance was killed (ms since the epoch): a request in flight then may fail at the balancer. */
-  kills: number[];
-  /** Requests in flight on a killed instance that failed (a connection error or the balancer's own 5xx): allowed, reported. */
-  killFailures: string[];
+  /** Each instance killed: when the signal was sent and when its exit was seen (ms since the epoch; Infinity until then). */
+  kills: Kill[];
+  /**
+   * Every request that failed at the connection (closed, reset) or with the balancer's own 502/503/504.
+   * One in flight at a kill (sent before the instance was gone, unanswered when it was signalled) is
+   * allowed; any other is a violation (see failedInFlight).
+   */
+  failures: RequestFailure[];
   /** Callbacks being answered right now (the kill waits for some). */
   callbacksInFlight: number;
   /** Every refresh token seen stored for a Google account (google_user_id), for the lost-revocation check. Never printed. */
   storedGrants: Map<string, Set<string>>;
+}
+
+export interface Kill {
+  at: number;
+  exitedAt: number;
+}
+
+export interface RequestFailure {
+  step: string;
+  what: string;
+  sentAt: number;
+  failedAt: number;
+}
+
+/**
+ * The kill a failed request was in flight at, if any: sent before the killed instance was gone (its
+ * exit seen: until then a connection could still reach its listening socket) and not answered when
+ * the signal was sent. A request sent after that, or failed before it, was not cut by the kill.
+ */
+export function killInFlight(kills: Kill[], failure: Pick<RequestFailure, 'sentAt' | 'failedAt'>): Kill | undefined {
+  return kills.find((kill) => failure.sentAt <= kill.exitedAt && kill.at <= failure.failedAt);
 }
 
 export function rememberGrant(world: SoakWorld, googleUserId: string, refreshToken: string): void {
@@ -211,33 +236,30 @@ export class SoakPerson {
   }
 
   private async request(step: string, call: () => Promise<Reply>): Promise<Reply> {
-    const startedAt = Date.now();
+    const sentAt = Date.now();
+    let reply: Reply;
     try {
-      const reply = await within(this.world.requestDeadlineMs, call);
-      // The balancer's own 502/503/504 (HTML, not the service's JSON) for a request the killed instance had taken.
-      const fromBalancer = reply.status >= 502 && reply.status <= 504 && !reply.headers.get('content-type')?.includes('json');
-      if (fromBalancer && this.inFlightAtKill(startedAt)) this.killedInFlight(step, `balancer answered ${reply.status}`);
-      return reply;
+      reply = await within(this.world.requestDeadlineMs, call);
     } catch (error) {
-      if (error instanceof StepFailed) throw error;
-      if (this.inFlightAtKill(startedAt)) this.killedInFlight(step, (error as Error).message);
-      this.violation(`${step}: ${(error as Error).message}`);
-      throw new StepFailed(step);
+      this.failed(step, (error as Error).message, sentAt);
     }
+    // The balancer's own 502/503/504 (HTML, not the service's JSON): no instance answered.
+    const fromBalancer = reply.status >= 502 && reply.status <= 504 && !reply.headers.get('content-type')?.includes('json');
+    if (fromBalancer) this.failed(step, `balancer answered ${reply.status}`, sentAt);
+    return reply;
   }
 
-  private inFlightAtKill(startedAt: number): boolean {
-    const now = Date.now();
-    return this.world.kills.some((at) => startedAt <= at && at <= now);
-  }
-
-  private killedInFlight(step: string, what: string): never {
-    this.world.killFailures.push(`${step}: ${what}`);
-    throw new StepFailed(`${step} in flight on the killed instance`);
+  /** A request no instance answered: recorded; a violation too unless it was in flight at a kill. Ends the cycle. */
+  private failed(step: string, what: string, sentAt: number): never {
+    const failure = { step, what, sentAt, failedAt: Date.now() };
+    this.world.failures.push(failure);
+    if (killInFlight(this.world.kills, failure)) throw new StepFailed(`${step} in flight on the killed instance`);
+    this.violation(`${step}: ${what}`);
+    throw new StepFailed(step);
   }
 
   private violation(what: string): void {
     const kill = this.world.kills.at(-1);
-    this.world.violations.push(kill === undefined ? what : `${what} (${Date.now() - kill} ms after the kill)`);
+    this.world.violations.push(kill === undefined ? what : `${what} (${Date.now() - kill.at} ms after the kill)`);
   }
 }

@@ -15,7 +15,7 @@ import { WebhookReceiver } from '../test/support/webhook-receiver';
 import { CheckResult, finalChecks, invariantChecks, linkConsistencyChecks, revocationChecks, webhookChecks } from './soak-checks';
 import { revocationLeaseSeconds } from '../src/users/revocation-lease';
 import { HangProbe, HangReport } from './soak-hang';
-import { rememberGrant, SoakPerson, SoakWorld, Tally } from './soak-person';
+import { Kill, killInFlight, rememberGrant, SoakPerson, SoakWorld, Tally } from './soak-person';
 
 /**
  * Load-and-fault soak (`npm run soak`): many simulated people run the full cycle against the built
@@ -222,14 +222,37 @@ class Topology {
     this.everyApp.push(this.apps[index]);
   }
 
-  /** Requests HAProxy sent to each server so far (`stot`), and its status. */
+  /** Requests HAProxy sent to each server so far (`stot`, every backend), and its status. */
   async serverStats(): Promise<Map<string, { sessions: number; status: string }>> {
+    const servers = new Map<string, { sessions: number; status: string }>();
+    for (const row of await this.serverRows()) {
+      const server = servers.get(row.svname) ?? { sessions: 0, status: row.status };
+      server.sessions += Number(row.stot);
+      if (row.pxname === 'instances') server.status = row.status;
+      servers.set(row.svname, server);
+    }
+    return servers;
+  }
+
+  /**
+   * HAProxy's error counters per backend/server: connections that failed (`econ`: refused by a dead
+   * instance), responses that failed (`eresp`: the connection closed or reset before a full answer),
+   * and its retries and redispatches (`wretr`, `wredis`).
+   */
+  async serverErrors(): Promise<Array<{ server: string; svname: string; econ: number; eresp: number; wretr: number; wredis: number }>> {
+    return (await this.serverRows()).map((row) => ({
+      server: `${row.pxname}/${row.svname}`,
+      svname: row.svname,
+      econ: Number(row.econ || 0),
+      eresp: Number(row.eresp || 0),
+      wretr: Number(row.wretr || 0),
+      wredis: Number(row.wredis || 0),
+    }));
+  }
+
+  private async serverRows(): Promise<Array<Record<string, string>>> {
     const rows = (await this.balancer?.stats()) ?? [];
-    return new Map(
-      rows
-        .filter((row) => row.pxname === 'instances' && row.svname.startsWith('app'))
-        .map((row) => [row.svname, { sessions: Number(row.stot), status: row.status }]),
-    );
+    return rows.filter((row) => ['instances', 'send_once'].includes(row.pxname) && row.svname.startsWith('app'));
   }
 
   async stop(): Promise<Array<number | null>> {
@@ -250,6 +273,54 @@ interface KillReport {
   sessionsAfterUp: number;
   sessionsAtEnd: number;
   detail: string;
+}
+
+/** `step: what, sent N ms before/after the kill` for a few failures. */
+function describeFailures(kills: Kill[], failures: SoakWorld['failures']): string {
+  const kill = kills[0];
+  return failures
+    .slice(0, 4)
+    .map(({ step, what, sentAt }) => {
+      const offset =
+        kill === undefined ? '' : sentAt <= kill.at ? `, sent ${kill.at - sentAt} ms before the kill` : `, sent ${sentAt - kill.at} ms after the kill`;
+      return `${step}: ${what}${offset}`;
+    })
+    .join('; ');
+}
+
+/**
+ * Only a request in flight at the kill may fail (no instance answering it: a closed connection or the
+ * balancer's own 5xx): sent before the instance was gone and unanswered when it was killed. Any other
+ * such failure, one sent after the instance's exit in particular, fails the check.
+ */
+function failedRequestsCheck(kills: Kill[], failures: SoakWorld['failures'], callbacksInFlight: number): CheckResult {
+  const inFlight = failures.filter((failure) => killInFlight(kills, failure));
+  const other = failures.filter((failure) => !killInFlight(kills, failure));
+  const kill = kills[0];
+  // Sent after the signal but before the exit was seen: the dying instance's sockets may still take it.
+  const dying = kill ? inFlight.filter((failure) => failure.sentAt > kill.at).length : 0;
+  const window = kill ? `the kill (signal to exit seen: ${kill.exitedAt - kill.at} ms; ${dying} sent within it)` : 'no kill';
+  return {
+    name: "failed requests only those in flight on the killed instance (connection error or the balancer's 502)",
+    ok: other.length === 0,
+    detail:
+      `${inFlight.length} in flight at ${window} (${callbacksInFlight} callback(s) in flight)${inFlight.length ? `: ${describeFailures(kills, inFlight)}` : ''}; ` +
+      `${other.length} other(s)${other.length ? `: ${describeFailures(kills, other)}` : ''}`,
+  };
+}
+
+/** HAProxy's own count: no connection or response failed on an instance that was not killed, in any backend. */
+function survivorErrorsCheck(errors: Awaited<ReturnType<Topology['serverErrors']>>, victim: string): CheckResult {
+  const survivors = errors.filter((row) => row.svname !== victim);
+  const failing = survivors.filter((row) => row.econ + row.eresp > 0);
+  const killed = errors
+    .filter((row) => row.svname === victim)
+    .map((row) => `${row.server} econ ${row.econ}, eresp ${row.eresp}, retried ${row.wretr}, redispatched ${row.wredis}`);
+  return {
+    name: 'HAProxy saw no failed connection or response on the instances not killed (stats econ/eresp)',
+    ok: failing.length === 0 && survivors.length > 0,
+    detail: `${failing.length ? failing.map((row) => `${row.server} econ ${row.econ}, eresp ${row.eresp}`).join('; ') : `${survivors.length} server(s): 0`}; killed: ${killed.join('; ')}`,
+  };
 }
 
 async function main(options: SoakOptions): Promise<number> {
@@ -288,7 +359,7 @@ async function main(options: SoakOptions): Promise<number> {
       violations: [],
       requestDeadlineMs: options.googleTimeoutMs * 4 + 10_000,
       kills: [],
-      killFailures: [],
+      failures: [],
       callbacksInFlight: 0,
       storedGrants: new Map(),
     };
@@ -353,14 +424,20 @@ async function main(options: SoakOptions): Promise<number> {
       const victim = cluster.apps[1];
       const callbacksInFlight = world.callbacksInFlight;
       const sessionsBefore = (await cluster.serverStats()).get('app2')?.sessions ?? 0;
-      world.kills.push(Date.now());
+      const killed: Kill = { at: Date.now(), exitedAt: Infinity };
+      world.kills.push(killed);
       victim.process.kill('SIGKILL');
       await victim.stop();
-      console.log(`soak: killed app2 (SIGKILL) with ${callbacksInFlight} callback(s) in flight`);
-      const down = await eventually(() => balancer.transitions('app2').some((line) => /is DOWN/.test(line)), 15_000);
+      killed.exitedAt = Date.now();
+      console.log(
+        `soak: killed app2 (SIGKILL) at ${new Date(killed.at).toISOString()} with ${callbacksInFlight} callback(s) in flight; its exit seen after ${killed.exitedAt - killed.at} ms`,
+      );
+      // Out and back in both backends: the callback's servers track the instances backend's checks.
+      const both = (state: RegExp) => ['instances', 'send_once'].every((backend) => balancer.transitions('app2', backend).some((line) => state.test(line)));
+      const down = await eventually(() => both(/is DOWN/), 15_000);
       await sleep(2000);
       await cluster.restart(1);
-      const up = await eventually(() => balancer.transitions('app2').some((line) => /is UP/.test(line)), 15_000);
+      const up = await eventually(() => both(/is UP/), 15_000);
       console.log(`soak: app2 restarted; HAProxy took it ${down ? 'out' : '(not) out'} and ${up ? 'back' : '(not) back'}`);
       const sessionsAfterUp = (await cluster.serverStats()).get('app2')?.sessions ?? 0;
       return {
@@ -371,9 +448,9 @@ async function main(options: SoakOptions): Promise<number> {
         sessionsBefore,
         sessionsAfterUp,
         sessionsAtEnd: 0,
-        detail: balancer
-          .transitions('app2')
-          .map((line) => line.replace(/^.*(Server instances\/)/, '$1').slice(0, 90))
+        detail: [...balancer.transitions('app2'), ...balancer.transitions('app2', 'send_once')]
+          .filter((line) => line.startsWith('['))
+          .map((line) => line.replace(/^.*?(Server )/, '$1').slice(0, 90))
           .join(' / '),
       };
     };
@@ -448,7 +525,7 @@ async function main(options: SoakOptions): Promise<number> {
       kill.sessionsAtEnd = (await cluster.serverStats()).get('app2')?.sessions ?? 0;
       checks.push(
         {
-          name: 'HAProxy took the killed instance out (health checks) and back after its restart',
+          name: 'HAProxy took the killed instance out (health checks) and back after its restart, in both backends',
           ok: kill.down && kill.up,
           detail: kill.detail || 'no transition logged',
         },
@@ -457,11 +534,8 @@ async function main(options: SoakOptions): Promise<number> {
           ok: kill.sessionsAtEnd > kill.sessionsAfterUp,
           detail: `${kill.sessionsBefore} before the kill, ${kill.sessionsAfterUp} when back up, ${kill.sessionsAtEnd} at the end`,
         },
-        {
-          name: "failed requests only those in flight on the killed instance (connection error or the balancer's 502)",
-          ok: true,
-          detail: `${world.killFailures.length} (${kill.callbacksInFlight} callback(s) in flight at the kill)${world.killFailures.length ? `: ${[...new Set(world.killFailures)].slice(0, 4).join('; ')}` : ''}`,
-        },
+        failedRequestsCheck(world.kills, world.failures, kill.callbacksInFlight),
+        survivorErrorsCheck(await cluster.serverErrors(), kill.victim),
       );
     }
     // A grant still live would be fine only while its revocation is queued: after the settle, none is.

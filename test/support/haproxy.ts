@@ -10,7 +10,7 @@ export const hasHaproxy = BINARY !== undefined;
 
 /**
  * A real HAProxy (Debian's package) running deploy/haproxy.cfg in front of two instances, or more:
- * a further instance gets a `server appN` line after app2's, as an operator would add it.
+ * a further instance gets a `server appN` line after app2's in each backend, as an operator would add it.
  */
 export class Haproxy {
   private constructor(
@@ -37,8 +37,9 @@ export class Haproxy {
     let statsSocket: string | undefined;
     if (instances.length > 2 || options.statsSocket) {
       const directory = mkdtempSync(join(tmpdir(), 'google-link-haproxy-'));
-      const further = instances.slice(2).map((_, index) => `    server app${index + 3} "\${GOOGLE_LINK_APP${index + 3}}"`);
-      let text = readFileSync(config, 'utf8').replace(/^( +server app2 .*)$/m, (line) => [line, ...further].join('\n'));
+      // In every backend naming app2 (instances, send_once): the same line for app3…, `track` included.
+      const further = (line: string) => instances.slice(2).map((_, index) => line.replace(/app2/g, `app${index + 3}`).replace(/APP2/g, `APP${index + 3}`));
+      let text = readFileSync(config, 'utf8').replace(/^( +server app2 .*)$/gm, (line) => [line, ...further(line)].join('\n'));
       if (options.statsSocket) {
         statsSocket = join(directory, 'stats.sock');
         text = text.replace(/^global$/m, `global\n    stats socket ${statsSocket} level user`);
@@ -63,12 +64,12 @@ export class Haproxy {
     throw new Error(`HAProxy did not start:\n${logs.join('')}`);
   }
 
-  /** HAProxy's own log lines saying a server went down or came back. */
-  transitions(server: string): string[] {
+  /** HAProxy's own log lines saying a server of a backend went down or came back (send_once's: "… via instances/appN"). */
+  transitions(server: string, backend = 'instances'): string[] {
     return this.logs
       .join('')
       .split('\n')
-      .filter((line) => line.includes(`instances/${server} is`));
+      .filter((line) => line.includes(`${backend}/${server} is`));
   }
 
   /** `show stat` from the stats socket: one record per proxy and server (pxname, svname, status, stot…). */
