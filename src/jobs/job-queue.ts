@@ -61,6 +61,43 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Works up to `concurrency` jobs at once: takes that many per fetch (SKIP LOCKED: each job to one
+   * worker at a time), runs `handler` on each concurrently, then completes or fails each job by its own
+   * outcome (pg-boss 10 fails a whole batch when its handler throws; here a throw retries only its job).
+   * A full batch fetches again at once instead of waiting out the polling interval; graceful stop
+   * waits for the batch in hand, as for one job.
+   */
+  async workConcurrently<T extends object>(
+    name: string,
+    concurrency: number,
+    options: Omit<PgBoss.WorkOptions, 'batchSize'>,
+    handler: (job: PgBoss.Job<T>) => Promise<void>,
+  ): Promise<string> {
+    const worker: { id?: string } = {};
+    worker.id = await this.boss.work<T>(name, { ...options, batchSize: concurrency }, async (jobs) => {
+      const outcomes = await Promise.allSettled(jobs.map((job) => handler(job)));
+      const done: string[] = [];
+      // Failures grouped by message: one statement per distinct error, each job's output its own error.
+      const failed = new Map<string, { error: unknown; ids: string[] }>();
+      outcomes.forEach((outcome, index) => {
+        if (outcome.status === 'fulfilled') return void done.push(jobs[index].id);
+        const key = outcome.reason instanceof Error ? `${outcome.reason.name}: ${outcome.reason.message}` : String(outcome.reason);
+        const group = failed.get(key) ?? { error: outcome.reason as unknown, ids: [] as string[] };
+        group.ids.push(jobs[index].id);
+        failed.set(key, group);
+      });
+      // A throw here (the database) makes pg-boss fail the batch's jobs still active; those settled stay so.
+      // pg-boss then completes the batch's ids still active: none (a failed job waits ≥ 1 s for its retry).
+      await Promise.all([
+        ...(done.length > 0 ? [this.boss.complete(name, done)] : []),
+        ...[...failed.values()].map(({ error, ids }) => this.boss.fail(name, ids, error as object)),
+      ]);
+      if (jobs.length >= concurrency && worker.id) this.boss.notifyWorker(worker.id);
+    });
+    return worker.id;
+  }
+
+  /**
    * Runs `handler` about every `seconds` on one instance at a time, whichever takes the job: the
    * queue ('short' policy, made by a migration) holds at most one pending run, keyed by its name,
    * and each run first queues the next, so a run that fails or dies does not end the series, and
@@ -86,12 +123,17 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     await this.boss.send(name, {}, { singletonKey: name, startAfter: seconds, retryLimit: 0 });
   }
 
-  /** Jobs that ran out of retries, most recently failed first, after `before` (a previous page's last). */
+  /**
+   * Jobs that ran out of retries, most recently failed first, after `before` (a previous page's last).
+   * Keyed on the millisecond, what a Date (and so a cursor) holds: jobs failed by one statement share
+   * their completed_on to the microsecond, and a cursor cut to the millisecond would skip the rest.
+   */
   failed<T extends object>(name: string, limit: number, before?: { completedOn: Date; id: string }): Promise<PgBoss.JobWithMetadata<T>[]> {
     return this.rows(
       `SELECT id, name, data, state, retry_count AS "retryCount", output, created_on AS "createdOn", completed_on AS "completedOn"
-         FROM ${JOB_SCHEMA}.job WHERE name = $1 AND state = 'failed' AND ($3::timestamptz IS NULL OR (completed_on, id) < ($3, $4::uuid))
-         ORDER BY completed_on DESC, id DESC LIMIT $2`,
+         FROM ${JOB_SCHEMA}.job
+        WHERE name = $1 AND state = 'failed' AND ($3::timestamptz IS NULL OR (date_trunc('milliseconds', completed_on), id) < ($3, $4::uuid))
+        ORDER BY date_trunc('milliseconds', completed_on) DESC, id DESC LIMIT $2`,
       [name, limit, before?.completedOn ?? null, before?.id ?? null],
     );
   }

@@ -18,6 +18,12 @@ class DeliveryFailed extends Error {
   }
 }
 
+/**
+ * Deliveries in flight at once per instance (one fetch of the queue). One at a time, an instance
+ * delivered about one a second, far behind its own audit events (BENCHMARKS.md, the soak).
+ */
+const DELIVERY_CONCURRENCY = 20;
+
 const statusClass = (status: number): Exclude<WebhookFailure, 'ok'> => (status < 400 ? 'status_3xx' : status < 500 ? 'status_4xx' : 'status_5xx');
 
 function unreachable(error: unknown): DeliveryFailed {
@@ -28,8 +34,9 @@ function unreachable(error: unknown): DeliveryFailed {
 }
 
 /**
- * Delivers queued webhooks, on every instance: pg-boss hands each job to one worker at a time
- * (FOR UPDATE SKIP LOCKED), and a throw here (non-2xx, timeout, refused) schedules its retry.
+ * Delivers queued webhooks, on every instance, up to DELIVERY_CONCURRENCY at once: pg-boss hands each
+ * job to one worker at a time (FOR UPDATE SKIP LOCKED), and a throw here (non-2xx, timeout, refused)
+ * schedules that job's retry.
  */
 @Injectable()
 export class WebhookDeliveryWorker implements OnApplicationBootstrap {
@@ -45,7 +52,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap {
     if (!this.config.webhook) return;
     this.metrics.registerWebhookBacklogCollector(() => this.jobs.backlog(WEBHOOK_QUEUE));
     // With metadata: the retry count tells the last attempt (exhausted) from one that will be retried.
-    await this.jobs.work<WebhookEvent>(WEBHOOK_QUEUE, { pollingIntervalSeconds: 1, includeMetadata: true }, (job) =>
+    await this.jobs.workConcurrently<WebhookEvent>(WEBHOOK_QUEUE, DELIVERY_CONCURRENCY, { pollingIntervalSeconds: 1, includeMetadata: true }, (job) =>
       this.deliver(job as PgBoss.JobWithMetadata<WebhookEvent>),
     );
   }

@@ -1,10 +1,12 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { TestDatabase } from '../support/database';
+import { eventually } from '../support/deadline';
 import { FakeGoogle } from '../support/fake-google';
 import { linkGoogle, person } from '../support/google-flows';
 import { signedInUser, SignedIn, uniqueEmail } from '../support/sessions';
 import { freePort, startTestApp, TestApp } from '../support/test-app';
+import { queueWebhookEvents } from '../support/webhook-jobs';
 import { ReceivedWebhook, WebhookReceiver } from '../support/webhook-receiver';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
@@ -122,6 +124,48 @@ describe('webhooks (e2e, a real receiver on loopback)', () => {
 
     expect(receiver.maxInFlightPerId).toBe(1);
     expect(people.map((someone) => receiver.deliveries(someone.user.id, 'google.linked').length)).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
+  it('delivers a backlog of 400 queued events, each once, far sooner than one a second would', async () => {
+    // The instances of the tests before (four running) share the queue. One delivery per poll, a
+    // second apart, would need 100 s; the bound below is for a hang, far above what is needed.
+    const userId = randomUUID();
+    receiver.delayMs = 20;
+    receiver.maxInFlightPerId = 0;
+    await queueWebhookEvents((sql, params) => database.query(sql, params), userId, 400);
+
+    const allDelivered = await eventually(() => receiver.deliveries(userId).length >= 400, 45_000, 100);
+    const completed = await eventually(
+      async () => (await database.query(`SELECT 1 FROM pgboss.job WHERE data->'data'->>'userId' = $1 AND state = 'completed'`, [userId])).length === 400,
+      10_000,
+    );
+
+    expect({ allDelivered, completed }).toEqual({ allDelivered: true, completed: true });
+    const ids = receiver.deliveries(userId).map((hook) => String(hook.headers['webhook-id']));
+    expect({ deliveries: ids.length, events: new Set(ids).size }).toEqual({ deliveries: 400, events: 400 });
+    expect(receiver.maxInFlightPerId).toBe(1);
+  });
+
+  it('retries only the deliveries that failed, not the others fetched with them', async () => {
+    const userId = randomUUID();
+    // About half the events (by their id) are refused once, delivered on the retry.
+    const refusedOnce = (id: string) => parseInt(id.at(-1)!, 16) < 8;
+    receiver.answer = (body, attempt) => (attempt === 1 && refusedOnce((JSON.parse(body) as { id: string }).id) ? 503 : 204);
+    await queueWebhookEvents((sql, params) => database.query(sql, params), userId, 60);
+
+    const completed = await eventually(
+      async () => (await database.query(`SELECT 1 FROM pgboss.job WHERE data->'data'->>'userId' = $1 AND state = 'completed'`, [userId])).length === 60,
+      45_000,
+    );
+
+    expect(completed).toBe(true);
+    const attempts = new Map<string, number[]>();
+    for (const hook of receiver.deliveries(userId)) {
+      const id = String(hook.headers['webhook-id']);
+      attempts.set(id, [...(attempts.get(id) ?? []), hook.status]);
+    }
+    expect(attempts.size).toBe(60);
+    for (const [id, statuses] of attempts) expect([id, statuses]).toEqual([id, refusedOnce(id) ? [503, 204] : [204]]);
   });
 });
 
@@ -249,6 +293,23 @@ describe('failed webhook deliveries (e2e)', () => {
     receiver.answer = () => 200;
   });
 
+  it('pages past deliveries that failed in the same microsecond (one statement fails a batch of them)', async () => {
+    const userId = randomUUID();
+    await queueWebhookEvents((sql, params) => database.query(sql, params), userId, 3, { failedAt: '2026-01-01T00:00:00.123456Z' });
+    const ids = (await database.query<{ id: string }>(`SELECT id FROM pgboss.job WHERE data->'data'->>'userId' = $1`, [userId])).map((row) => row.id);
+
+    const seen: string[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const page: FailedPage = await failedList(`?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      seen.push(...page.items.map((item) => item.id));
+      cursor = page.nextCursor;
+    }
+
+    expect(seen.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
   it('needs an admin: 401 without a session, 403 for a user; 404 for an unknown id, 400 for one that is not a UUID', async () => {
     const user = await signedInUser(database, uniqueEmail('hooks-user'));
     const routes: Array<[string, string]> = [
@@ -311,5 +372,38 @@ describe('webhook backlog metrics (e2e)', () => {
     expect(sample(metrics, 'webhook_oldest_undelivered_seconds')).toBeGreaterThan(0);
     const [job] = await database.query<{ output: { message: string } }>(`SELECT output FROM pgboss.job WHERE data->'data'->>'userId' = $1`, [ada.user.id]);
     expect(job.output.message).toBe('webhook receiver refused the connection');
+  });
+});
+
+/** SIGTERM while deliveries are in flight: the instance waits for them (pg-boss's graceful stop, up to 10 s). */
+describe('webhook delivery at shutdown (e2e)', () => {
+  let database: TestDatabase;
+  let google: FakeGoogle;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    database = await TestDatabase.create();
+    google = await FakeGoogle.start();
+    receiver = await WebhookReceiver.start();
+  });
+  afterAll(async () => {
+    await receiver?.stop();
+    await database?.drop();
+    await google?.stop();
+  });
+
+  it('finishes and completes the deliveries in flight before it exits', async () => {
+    const app = await startTestApp({ ...google.env(), WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, GOOGLE_HTTP_TIMEOUT_MS: '5000' }, database);
+    const userId = randomUUID();
+    const jobs = () => database.query<{ state: string }>(`SELECT state FROM pgboss.job WHERE data->'data'->>'userId' = $1`, [userId]);
+    receiver.delayMs = 2000;
+    await queueWebhookEvents((sql, params) => database.query(sql, params), userId, 10);
+    const inFlight = await eventually(async () => (await jobs()).filter((job) => job.state === 'active').length === 10, 15_000, 50);
+
+    const code = await app.stop();
+
+    expect({ inFlight, code }).toEqual({ inFlight: true, code: 0 });
+    expect(receiver.deliveries(userId).map((hook) => hook.status)).toEqual(Array(10).fill(200));
+    expect((await jobs()).map((job) => job.state)).toEqual(Array(10).fill('completed'));
   });
 });
