@@ -21,10 +21,12 @@ export class AuditService {
 
   /**
    * Records an event; pass the transaction's manager so the event commits (or not) with the change.
-   * An event that names a user also queues its webhook in that same transaction (the outbox).
+   * An event that names a user also queues its webhook in that same transaction (the outbox). Given
+   * no manager, or one outside a transaction (whose statements would each commit on their own, so
+   * an instance dying between them would leave an event with no webhook), it opens its own.
    */
   async record(event: AuditRecord, manager?: EntityManager): Promise<void> {
-    if (!manager) return this.events.manager.transaction((own) => this.record(event, own));
+    if (!manager?.queryRunner?.isTransactionActive) return this.events.manager.transaction((own) => this.record(event, own));
     const inserted = await manager.getRepository(AuditEvent).insert({
       action: event.action,
       userId: event.userId,

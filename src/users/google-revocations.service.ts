@@ -27,16 +27,13 @@ export const REVOCATION_RETRY_QUEUE = 'google-revocation-retry';
 @Injectable()
 export class GoogleRevocationsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(GoogleRevocationsService.name);
-  private readonly leaseSeconds: number;
 
   constructor(
     @InjectRepository(GoogleRevocation) private readonly revocations: Repository<GoogleRevocation>,
     private readonly oauth: GoogleOAuthClient,
     private readonly jobs: JobQueue,
     private readonly config: AppConfig,
-  ) {
-    this.leaseSeconds = revocationLeaseSeconds(config.google.httpTimeoutMs);
-  }
+  ) {}
 
   async enqueue(manager: EntityManager, revocation: { token: string; googleUserId: string; userId: string | null }): Promise<string> {
     // The id is chosen here so that the token can be sealed for its row.
@@ -97,7 +94,7 @@ export class GoogleRevocationsService implements OnApplicationBootstrap {
         WHERE id = (SELECT id FROM google_revocations WHERE next_attempt_at <= now()
                      ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED)
         RETURNING id`,
-      [this.leaseSeconds],
+      [revocationLeaseSeconds(this.config.google.httpTimeoutMs)],
     );
     return claimed[0]?.id;
   }

@@ -58,6 +58,26 @@ describe('webhook outbox (e2e, real PostgreSQL)', () => {
     expect(await queued(userId)).toEqual([]);
   });
 
+  it('commits an event recorded outside any transaction together with its webhook job, or not at all', async () => {
+    const userId = await newUser();
+    // The job insert fails for this user only, as it would if the instance died between the two statements.
+    await database.query(`CREATE FUNCTION refuse_job() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.data->'data'->>'userId' = '${userId}' THEN RAISE EXCEPTION 'no job for this user'; END IF; RETURN NEW; END $$`);
+    await database.query('CREATE TRIGGER refuse_job BEFORE INSERT ON pgboss.job FOR EACH ROW EXECUTE FUNCTION refuse_job()');
+    try {
+      // The repository's own manager: each statement would commit on its own.
+      await expect(audit.record({ action: 'session.created', userId }, dataSource.manager)).rejects.toThrow('no job for this user');
+    } finally {
+      await database.query('DROP TRIGGER refuse_job ON pgboss.job');
+      await database.query('DROP FUNCTION refuse_job()');
+    }
+
+    expect(await database.query('SELECT id FROM audit_events WHERE user_id = $1', [userId])).toEqual([]);
+    await audit.record({ action: 'session.created', userId }, dataSource.manager);
+    const [event] = await database.query<{ id: string }>('SELECT id FROM audit_events WHERE user_id = $1', [userId]);
+    expect(await queued(userId)).toEqual([{ id: event.id }]);
+  });
+
   it('queues nothing for an event that names no user', async () => {
     const before = await database.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1`, [WEBHOOK_QUEUE]);
 

@@ -167,6 +167,37 @@ describe('webhooks (e2e, a real receiver on loopback)', () => {
     expect(attempts.size).toBe(60);
     for (const [id, statuses] of attempts) expect([id, statuses]).toEqual([id, refusedOnce(id) ? [503, 204] : [204]]);
   });
+
+  it('never commits a new session without its audit event and webhook job (token exchange: no transaction of the caller)', async () => {
+    const app = await start();
+    const email = uniqueEmail('outbox-session', 'gmail.com');
+    const exchange = async () => app.client().post('/api/v1/auth/google/token', { idToken: await google.signIdToken({ email }) });
+    const sessionsOf = () => database.query('SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1', [email]);
+    const sessionEvents = () =>
+      database.query(`SELECT a.id FROM audit_events a JOIN users u ON u.id = a.user_id WHERE u.email = $1 AND a.action = 'session.created'`, [email]);
+    // The session.created job cannot be written, as if the instance died after the audit event's insert.
+    await database.query(`CREATE FUNCTION refuse_session_job() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.data->>'type' = 'session.created' THEN RAISE EXCEPTION 'no session job'; END IF; RETURN NEW; END $$`);
+    await database.query('CREATE TRIGGER refuse_session_job BEFORE INSERT ON pgboss.job FOR EACH ROW EXECUTE FUNCTION refuse_session_job()');
+    let refused;
+    try {
+      refused = await exchange();
+    } finally {
+      await database.query('DROP TRIGGER refuse_session_job ON pgboss.job');
+      await database.query('DROP FUNCTION refuse_session_job()');
+    }
+
+    expect(refused.status).toBe(500);
+    expect(await sessionsOf()).toEqual([]);
+    expect(await sessionEvents()).toEqual([]);
+    const accepted = await exchange();
+    expect(accepted.status).toBe(200);
+    expect(await sessionsOf()).toHaveLength(1);
+    const [event] = await sessionEvents();
+    const [hook] = await receiver.waitFor(() => receiver.received.filter((delivery) => delivery.headers['webhook-id'] === (event as { id: string }).id));
+    expect(JSON.parse(hook.body)).toMatchObject({ type: 'session.created' });
+    await app.stop();
+  });
 });
 
 /** The value of one sample line of a /metrics scrape, e.g. `webhook_queue_jobs{state="retrying"}`; undefined when absent. */

@@ -54,7 +54,9 @@ export class SessionsService {
     private readonly config: AppConfig,
   ) {}
 
-  async create(userId: string, manager: EntityManager = this.sessions.manager): Promise<IssuedSession> {
+  /** The session and its audit event (and so its webhook) commit together: in the caller's transaction, or in one of its own. */
+  async create(userId: string, manager?: EntityManager): Promise<IssuedSession> {
+    if (!manager) return this.sessions.manager.transaction((own) => this.create(userId, own));
     const token = newSecretToken();
     const expiresIn = this.config.sessionTtlSeconds;
     await manager.insert(Session, {
