@@ -432,7 +432,7 @@ async function main(options: SoakOptions): Promise<number> {
       console.log(
         `soak: killed app2 (SIGKILL) at ${new Date(killed.at).toISOString()} with ${callbacksInFlight} callback(s) in flight; its exit seen after ${killed.exitedAt - killed.at} ms`,
       );
-      // Out and back in both backends: the callback's servers track the instances backend's checks.
+      // Out and back in both backends: send_once's servers track the instances backend's checks.
       const both = (state: RegExp) => ['instances', 'send_once'].every((backend) => balancer.transitions('app2', backend).some((line) => state.test(line)));
       const down = await eventually(() => both(/is DOWN/), 15_000);
       await sleep(2000);
