@@ -127,14 +127,15 @@ describe('webhooks (e2e, a real receiver on loopback)', () => {
   });
 
   it('delivers a backlog of 400 queued events, each once, far sooner than one a second would', async () => {
-    // The instances of the tests before (four running) share the queue. One delivery per poll, a
-    // second apart, would need 100 s; the bound below is for a hang, far above what is needed.
+    // The instances of the tests before (four running; one if run alone) share the queue. One delivery
+    // per poll, a second apart, would need 100 s or more; the bound below is for a hang, far above need.
+    if (apps.length === 0) await start();
     const userId = randomUUID();
     receiver.delayMs = 20;
     receiver.maxInFlightPerId = 0;
     await queueWebhookEvents((sql, params) => database.query(sql, params), userId, 400);
 
-    const allDelivered = await eventually(() => receiver.deliveries(userId).length >= 400, 45_000, 100);
+    const allDelivered = await eventually(() => receiver.deliveries(userId).length >= 400, 30_000, 100);
     const completed = await eventually(
       async () => (await database.query(`SELECT 1 FROM pgboss.job WHERE data->'data'->>'userId' = $1 AND state = 'completed'`, [userId])).length === 400,
       10_000,
@@ -147,6 +148,7 @@ describe('webhooks (e2e, a real receiver on loopback)', () => {
   });
 
   it('retries only the deliveries that failed, not the others fetched with them', async () => {
+    if (apps.length === 0) await start();
     const userId = randomUUID();
     // About half the events (by their id) are refused once, delivered on the retry.
     const refusedOnce = (id: string) => parseInt(id.at(-1)!, 16) < 8;
@@ -155,7 +157,7 @@ describe('webhooks (e2e, a real receiver on loopback)', () => {
 
     const completed = await eventually(
       async () => (await database.query(`SELECT 1 FROM pgboss.job WHERE data->'data'->>'userId' = $1 AND state = 'completed'`, [userId])).length === 60,
-      45_000,
+      30_000,
     );
 
     expect(completed).toBe(true);
@@ -224,11 +226,13 @@ describe('failed webhook deliveries (e2e)', () => {
     expect(reply.status).toBe(200);
     return reply.json<FailedPage>();
   };
-  /** Polls the admin list until the event is there. */
+  /** Polls the admin list until the event is there (for at most 30 s, a bound for a hang). */
   const failedItem = async (eventId: string) => {
+    const deadline = Date.now() + 30_000;
     for (;;) {
       const found = (await failedList('?limit=100')).items.find((item) => item.eventId === eventId);
       if (found) return found;
+      if (Date.now() > deadline) throw new Error(`${eventId} is not in the failed list after 30 s`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   };

@@ -48,9 +48,13 @@ export class WebhookReceiver {
     });
   }
 
-  /** Waits until `count` deliveries match (polling; the test's own timeout bounds it). */
-  async waitFor(match: () => ReceivedWebhook[], count = 1): Promise<ReceivedWebhook[]> {
-    while (match().length < count) await new Promise((resolve) => setTimeout(resolve, 100));
+  /**
+   * Waits until `count` deliveries match, or `ms` pass (a bound for a hang, under the test's timeout),
+   * and returns what matched then: too few fail the test's own assertions, with the difference shown.
+   */
+  async waitFor(match: () => ReceivedWebhook[], count = 1, ms = 30_000): Promise<ReceivedWebhook[]> {
+    const deadline = Date.now() + ms;
+    while (match().length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     return match();
   }
 
