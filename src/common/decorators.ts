@@ -1,4 +1,5 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { DomainError } from './domain-error';
 import { AppRequest, Principal, Role } from './request-context';
 
@@ -10,6 +11,9 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 
 /** The route needs a session whose user has one of these roles. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES, roles);
+
+/** An admin controller: every route needs an admin's session (cookie or Bearer), listed under "admin" in the API docs. */
+export const AdminOnly = () => applyDecorators(ApiTags('admin'), ApiBearerAuth(), ApiCookieAuth(), Roles('admin'));
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext): Principal => {
   const principal = context.switchToHttp().getRequest<AppRequest>().principal;

@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
-import { CurrentPrincipal, Roles } from '../common/decorators';
+import { AdminOnly, CurrentPrincipal } from '../common/decorators';
 import { DomainError } from '../common/domain-error';
 import type { Principal } from '../common/request-context';
 import { AdminUsersQuery, AuditEventsQuery } from './admin.dto';
@@ -14,10 +14,7 @@ import { uuidParam } from './uuid.pipe';
 
 const DEFAULT_LIMIT = 50;
 
-@ApiTags('admin')
-@ApiBearerAuth()
-@ApiCookieAuth()
-@Roles('admin')
+@AdminOnly()
 @Controller()
 export class AdminController {
   constructor(

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
-import { Roles } from '../common/decorators';
+import { AdminOnly } from '../common/decorators';
 import { PageQuery } from '../users/admin.dto';
 import { uuidParam } from '../users/uuid.pipe';
 import { FailedWebhooksService } from './failed-webhooks.service';
@@ -10,10 +10,7 @@ import { FailedWebhookPage } from './failed-webhooks.view';
 const DEFAULT_LIMIT = 50;
 
 /** Webhook deliveries that ran out of retries (SPEC "Webhooks"): list them, send one again. */
-@ApiTags('admin')
-@ApiBearerAuth()
-@ApiCookieAuth()
-@Roles('admin')
+@AdminOnly()
 @Controller()
 export class WebhooksAdminController {
   constructor(private readonly failed: FailedWebhooksService) {}
