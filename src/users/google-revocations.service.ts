@@ -14,7 +14,6 @@ import { revocationLeaseSeconds } from './revocation-lease';
 
 const MAX_BACKOFF_SECONDS = 3600;
 const BATCH = 20;
-
 export const REVOCATION_RETRY_QUEUE = 'google-revocation-retry';
 
 /**
