@@ -1,3 +1,4 @@
+import { LOCAL_WEBHOOKS_PATH } from '../config/app-config';
 import type { PendingAuthorization } from './emulator-authorization';
 import type { ReceivedWebhook } from './local-webhook-inbox';
 import { BASIC_SCOPES } from './emulator.types';
@@ -148,7 +149,7 @@ export function renderRiscPage(accounts: Array<{ email: string; sub: string }>, 
 <p>Send the app a security event about an account, signed as Google would sign it.</p>
 ${result ? `<p class="${result.ok ? 'muted' : 'error'}" role="status">${escapeHtml(result.message)}</p>` : ''}
 ${accounts.length ? `<ul class="risc-accounts">${rows}</ul>` : '<p class="muted">No account yet: sign in or link a Google account through the emulator first.</p>'}
-<p class="muted">What the app told your web app about it: <a href="/_emulator/webhooks">the webhooks it sent</a>.</p>`,
+<p class="muted">What the app told your web app about it: <a href="${LOCAL_WEBHOOKS_PATH}">the webhooks it sent</a>.</p>`,
   );
 }
 

@@ -5,6 +5,7 @@ import { Public } from '../common/decorators';
 import { AppConfig, EMULATOR_PATH } from '../config/app-config';
 import { SECEVENT_MEDIA_TYPE } from '../risc/risc.controller';
 import { isEmail } from './emulator-account';
+import { sendHtml, sendJson } from './emulator-replies';
 import { renderChooserPage, renderConsentPage, renderErrorPage, renderRiscPage } from './emulator-pages';
 import { EMULATOR_RISC_EVENTS, emulatorRiscAccounts, findRiscAccount, isEmulatorRiscEvent, signSecurityEvent } from './emulator-risc';
 import { EmulatorResponse, Params } from './emulator.types';
@@ -192,11 +193,7 @@ export class EmulatorController {
   }
 
   private send(reply: FastifyReply, response: EmulatorResponse): void {
-    reply
-      .status(response.status)
-      .headers(response.headers ?? {})
-      .type('application/json; charset=utf-8')
-      .send(JSON.stringify(response.body));
+    sendJson(reply, response);
   }
 
   private redirect(reply: FastifyReply, status: 302 | 303, location: string): void {
@@ -205,14 +202,6 @@ export class EmulatorController {
 
   /** `formTarget`: the consent form's answer redirects there, and browsers hold redirects to form-action too. */
   private html(reply: FastifyReply, status: number, body: string, formTarget?: string): void {
-    const formAction = ["'self'", ...(formTarget ? [formTarget] : [])].join(' ');
-    reply
-      .status(status)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('x-frame-options', 'DENY')
-      .header('referrer-policy', 'no-referrer')
-      .header('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`)
-      .send(body);
+    sendHtml(reply, status, body, ["'self'", ...(formTarget ? [formTarget] : [])]);
   }
 }

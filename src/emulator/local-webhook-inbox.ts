@@ -32,7 +32,7 @@ export class LocalWebhookInbox {
     this.verifier = new Webhook(secret);
   }
 
-  /** Records the POST; resolves to whether its signature verified (the receiver answers 204 or 400). */
+  /** Records the POST, verified or not; the entry says which (the receiver answers 204 or 400). */
   receive(rawBody: Buffer | undefined, headers: Record<string, string | string[] | undefined>): ReceivedWebhook {
     const signed = {
       'webhook-id': header(headers['webhook-id']) ?? '',

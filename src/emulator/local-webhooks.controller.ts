@@ -5,6 +5,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/decorators';
 import { AppConfig, LOCAL_WEBHOOKS_PATH } from '../config/app-config';
 import { renderWebhooksPage } from './emulator-pages';
+import { sendHtml, sendJson } from './emulator-replies';
+import { json } from './emulator.types';
 import { LocalWebhookInbox } from './local-webhook-inbox';
 
 /**
@@ -25,29 +27,22 @@ export class LocalWebhooksController {
   @Post()
   receive(@Req() request: RawBodyRequest<FastifyRequest>, @Res() reply: FastifyReply): void {
     if (!this.config.webhook?.local) {
-      return this.json(reply, 404, { statusCode: 404, code: 'not_found', message: 'Webhooks go to WEBHOOK_URL, not to the local receiver' });
+      return sendJson(reply, json(404, { statusCode: 404, code: 'not_found', message: 'Webhooks go to WEBHOOK_URL, not to the local receiver' }));
     }
     const entry = this.inbox.receive(request.rawBody, request.headers);
     if (entry.verified) return void reply.status(204).header('cache-control', 'no-store').send();
-    this.json(reply, 400, { statusCode: 400, code: 'invalid_signature', message: `The Standard Webhooks signature did not verify: ${entry.problem}` });
+    sendJson(reply, json(400, { statusCode: 400, code: 'invalid_signature', message: `The Standard Webhooks signature did not verify: ${entry.problem}` }));
   }
 
   @Get()
   page(@Res() reply: FastifyReply): void {
-    reply
-      .status(200)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('x-frame-options', 'DENY')
-      .header('referrer-policy', 'no-referrer')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
-      .send(renderWebhooksPage(this.inbox.list(), this.destination(), LOCAL_WEBHOOKS_PATH));
+    sendHtml(reply, 200, renderWebhooksPage(this.inbox.list(), this.destination(), LOCAL_WEBHOOKS_PATH), ["'none'"]);
   }
 
   /** For scripts and tests: what the page shows. */
   @Get('received')
   list(@Res() reply: FastifyReply): void {
-    this.json(reply, 200, { local: this.config.webhook?.local ?? false, deliveries: this.inbox.list() });
+    sendJson(reply, json(200, { local: this.config.webhook?.local ?? false, deliveries: this.inbox.list() }));
   }
 
   /** Where webhooks go: here, the origin of one's own WEBHOOK_URL (its path and query may hold a token), or nowhere. */
@@ -55,9 +50,5 @@ export class LocalWebhooksController {
     const webhook = this.config.webhook;
     if (webhook?.local) return { local: true };
     return { local: false, origin: webhook ? new URL(webhook.url).origin : null };
-  }
-
-  private json(reply: FastifyReply, status: number, body: unknown): void {
-    reply.status(status).header('cache-control', 'no-store').type('application/json; charset=utf-8').send(JSON.stringify(body));
   }
 }
